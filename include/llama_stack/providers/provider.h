@@ -1,0 +1,91 @@
+// What a provider is: an object created from run.yaml `providers.<api>[i]`
+// that implements one API. The provider registry (src/core/registry) maps
+// (api, provider_type) to a ProviderSpec; the resolver creates providers in
+// dependency order, initializes them, and shuts them down in reverse order.
+//
+// Thread-safety: after initialize() returns, every method may be called
+// concurrently from any I/O thread; providers synchronize their own state.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "llama_stack/apis/resources.h"
+
+namespace llama_stack::config {
+class ConfigNode;
+class Diagnostics;
+}  // namespace llama_stack::config
+
+namespace llama_stack::providers {
+
+struct HealthResponse {
+  std::string status = "Not Implemented";  // "OK" | "Error" | "Not Implemented"
+  std::string message = "Provider does not implement health check";
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  // Opens stores, checks reachability. Throws to abort startup; providers
+  // whose remote is merely unreachable should warn and start anyway.
+  virtual void initialize() {}
+  // Releases resources; must not throw.
+  virtual void shutdown() noexcept {}
+  virtual HealthResponse health() { return {}; }
+};
+
+// Inference providers: serve models.
+class InferenceProvider : public Provider {
+ public:
+  // Called when a model is registered against this provider. Returns the model
+  // to store (a provider may fill in metadata); throws ApiError to refuse.
+  virtual apis::Model register_model(apis::Model model) { return model; }
+  virtual void unregister_model(const std::string& /*model_id*/) {}
+};
+
+// Safety providers: serve shields.
+class SafetyProvider : public Provider {
+ public:
+  virtual apis::Shield register_shield(apis::Shield shield) { return shield; }
+};
+
+// Vector IO providers: serve vector databases.
+class VectorIOProvider : public Provider {
+ public:
+  virtual void register_vector_db(const apis::VectorDB& vector_db) = 0;
+  virtual void unregister_vector_db(const std::string& vector_db_id) = 0;
+};
+
+// Providers of the APIs a provider declared as dependencies, by api name.
+struct ProviderDeps {
+  std::map<std::string, std::vector<Provider*>> by_api;
+};
+
+struct ProviderContext {
+  std::string api;
+  std::string provider_id;
+  std::string provider_type;
+  const ProviderDeps* deps = nullptr;
+};
+
+// How the registry knows a provider type.
+struct ProviderSpec {
+  std::string api;
+  std::string provider_type;
+  std::string description;
+  std::vector<std::string> api_dependencies;       // must be configured
+  std::vector<std::string> optional_dependencies;  // used when configured
+  // Validates `config`, reporting problems (with paths) to diagnostics.
+  std::function<void(const config::ConfigNode& config, config::Diagnostics& diagnostics)>
+      validate_config;
+  // Creates the provider. Called only after validate_config found no error.
+  std::function<std::unique_ptr<Provider>(const ProviderContext& context,
+                                          const config::ConfigNode& config)>
+      create;
+};
+
+}  // namespace llama_stack::providers

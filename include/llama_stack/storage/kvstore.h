@@ -1,0 +1,75 @@
+// KVStore: the key-value store behind the resource registry, quotas, rate
+// limits and provider state (Llama Stack's `kvstore` configs).
+//
+// Keys and values are byte strings. A value may carry an expiration; expired
+// entries are invisible to every read and are purged lazily.
+//
+// Thread-safety: implementations are safe for concurrent use from any thread.
+// Errors: operations throw StorageError when the backend fails (disk full,
+// database locked past the busy timeout, server unreachable).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace llama_stack::storage {
+
+class StorageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+using Clock = std::chrono::system_clock;
+
+class KVStore {
+ public:
+  virtual ~KVStore() = default;
+
+  virtual std::optional<std::string> get(std::string_view key) = 0;
+
+  // Inserts or replaces. `expiration` (absolute) unset → never expires.
+  virtual void set(std::string_view key, std::string_view value,
+                   std::optional<Clock::time_point> expiration = std::nullopt) = 0;
+
+  virtual void remove(std::string_view key) = 0;
+
+  // Entries with start_key <= key <= end_key, ordered by key.
+  virtual std::vector<std::pair<std::string, std::string>> range(std::string_view start_key,
+                                                                 std::string_view end_key) = 0;
+
+  // Entries whose key starts with `prefix`, ordered by key.
+  virtual std::vector<std::pair<std::string, std::string>> scan_prefix(std::string_view prefix) = 0;
+
+  // Atomically adds `delta` to the integer stored at `key` (absent or expired
+  // counts as 0) and returns the new value. `expiration` applies when the
+  // entry is created (or re-created after expiring); it is kept otherwise.
+  virtual std::int64_t increment(std::string_view key, std::int64_t delta,
+                                 std::optional<Clock::time_point> expiration = std::nullopt) = 0;
+
+  // Deletes expired entries; returns how many.
+  virtual std::size_t purge_expired() = 0;
+
+  // Makes every completed write durable (a checkpoint for SQLite).
+  virtual void flush() {}
+};
+
+// A store that prefixes every key with "<namespace>:" (Llama Stack's
+// `namespace` option). Owns nothing; `inner` must outlive it.
+std::unique_ptr<KVStore> make_namespaced_kvstore(std::shared_ptr<KVStore> inner,
+                                                 std::string name_space);
+
+// In-memory store, for tests and ephemeral state.
+std::unique_ptr<KVStore> make_memory_kvstore();
+
+// SQLite store at `db_path` (parent folders are created). WAL journal,
+// busy timeout, one table `kvstore(key, value, expiration)`.
+std::unique_ptr<KVStore> open_sqlite_kvstore(const std::string& db_path);
+
+}  // namespace llama_stack::storage

@@ -1,0 +1,294 @@
+#include "core/config/stack_config.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "core/registry/apis.h"
+
+namespace llama_stack::config {
+namespace {
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
+  }
+  return out;
+}
+
+json::object object_or_empty(MapReader& reader, std::string_view key, Diagnostics& diagnostics) {
+  const ConfigNode* n = reader.node(key);
+  if (n == nullptr || n->is_null()) return {};
+  if (!n->is_map()) {
+    diagnostics.error(*n, "expected a mapping");
+    return {};
+  }
+  return n->to_json().as_object();
+}
+
+void parse_providers(const ConfigNode* node, StackRunConfig& config, Diagnostics& diagnostics) {
+  if (node == nullptr || node->is_null()) {
+    diagnostics.error(config.root.location, "providers", "required key is missing");
+    return;
+  }
+  if (!node->is_map()) {
+    diagnostics.error(*node, "expected a mapping of api name to a list of providers");
+    return;
+  }
+  for (const auto& [api, list] : node->entries) {
+    if (registry::is_routing_table_api(api)) {
+      diagnostics.error(list, "provider for '" + api +
+                                  "' is automatically provided and cannot be overridden");
+      continue;
+    }
+    if (!registry::is_providable_api(api)) {
+      diagnostics.error(list, "unknown api '" + api + "' (known: " +
+                                  join(registry::providable_api_names(), ", ") + ")");
+      continue;
+    }
+    if (list.is_null()) continue;
+    if (!list.is_sequence()) {
+      diagnostics.error(list, "expected a list of providers");
+      continue;
+    }
+    for (const auto& item : list.items) {
+      MapReader reader(item, diagnostics);
+      ProviderEntry entry;
+      entry.api = api;
+      entry.node = item;
+      auto id = reader.string("provider_id");
+      auto type = reader.string("provider_type", /*required=*/true);
+      if (const ConfigNode* cfg = reader.node("config")) entry.config = *cfg;
+      entry.config.path = item.path + ".config";
+      if (entry.config.location.line == 0) entry.config.location = item.location;
+      reader.finish();
+      entry.provider_type = type.value_or("");
+      entry.provider_id = id.value_or("");
+      if (entry.provider_id.empty() || entry.provider_id == "__disabled__") {
+        config.disabled_providers.push_back(std::move(entry));
+        continue;
+      }
+      if (!entry.config.is_null() && !entry.config.is_map()) {
+        diagnostics.error(entry.config, "provider config must be a mapping");
+      }
+      for (const auto& other : config.providers) {
+        if (other.provider_id == entry.provider_id && other.api == entry.api) {
+          diagnostics.error(item, "duplicate provider_id '" + entry.provider_id + "' for api '" +
+                                      api + "'");
+        }
+      }
+      config.providers.push_back(std::move(entry));
+    }
+  }
+}
+
+template <typename T, typename Fn>
+std::vector<T> parse_list(MapReader& reader, std::string_view key, Diagnostics& diagnostics,
+                          Fn parse_item) {
+  std::vector<T> out;
+  const ConfigNode* node = reader.node(key);
+  if (node == nullptr || node->is_null()) return out;
+  if (!node->is_sequence()) {
+    diagnostics.error(*node, "expected a list");
+    return out;
+  }
+  for (const auto& item : node->items) {
+    MapReader item_reader(item, diagnostics);
+    T value = parse_item(item_reader);
+    value.node = item;
+    item_reader.finish();
+    out.push_back(std::move(value));
+  }
+  return out;
+}
+
+ServerConfig parse_server(const ConfigNode* node, Diagnostics& diagnostics) {
+  ServerConfig server;
+  if (node == nullptr) return server;
+  MapReader reader(*node, diagnostics);
+  if (auto port = reader.integer("port", 0, 65535)) {
+    server.port = *port;
+    server.port_from_config = true;
+  }
+  server.host = reader.string("host");
+  server.tls_certfile = reader.path("tls_certfile");
+  server.tls_keyfile = reader.path("tls_keyfile");
+  server.tls_cafile = reader.path("tls_cafile");
+  if (server.tls_certfile.has_value() != server.tls_keyfile.has_value()) {
+    diagnostics.error(*node, "tls_certfile and tls_keyfile must be set together");
+  }
+  if (server.tls_cafile && !server.tls_certfile) {
+    diagnostics.error(*node, "tls_cafile (mutual TLS) needs tls_certfile and tls_keyfile");
+  }
+  server.max_request_body_bytes =
+      reader.integer("max_request_body_bytes", 1024, INT64_C(1) << 34)
+          .value_or(server.max_request_body_bytes);
+  server.max_header_bytes =
+      reader.integer("max_header_bytes", 1024, 1 << 20).value_or(server.max_header_bytes);
+  server.idle_timeout_seconds =
+      reader.integer("idle_timeout_seconds", 1, 86400).value_or(server.idle_timeout_seconds);
+  server.request_timeout_seconds =
+      reader.integer("request_timeout_seconds", 1, 86400).value_or(server.request_timeout_seconds);
+  server.shutdown_timeout_seconds = reader.integer("shutdown_timeout_seconds", 0, 3600)
+                                        .value_or(server.shutdown_timeout_seconds);
+  server.workers = reader.integer("workers", 0, 1024).value_or(0);
+  if (const ConfigNode* auth = reader.node("auth"); auth != nullptr && !auth->is_null()) {
+    server.auth = *auth;
+  }
+  if (const ConfigNode* quota = reader.node("quota"); quota != nullptr && !quota->is_null()) {
+    server.quota = *quota;
+  }
+  reader.finish();
+  return server;
+}
+
+}  // namespace
+
+std::string config_dir() {
+  const char* dir = std::getenv("LLAMA_STACK_CONFIG_DIR");
+  if (dir != nullptr && *dir != '\0') return expand_user(dir);
+  return expand_user("~/.llama");
+}
+
+KVStoreConfig parse_kvstore_config(const ConfigNode& node, Diagnostics& diagnostics,
+                                   const std::string& default_db_path) {
+  KVStoreConfig kv;
+  MapReader reader(node, diagnostics);
+  kv.type = reader.string_or("type", "sqlite");
+  kv.namespace_ = reader.string("namespace");
+  if (kv.type == "sqlite") {
+    kv.db_path = reader.path("db_path").value_or(default_db_path);
+  } else if (kv.type == "postgres" || kv.type == "redis" || kv.type == "mongodb") {
+    reader.accept({"host", "port", "db", "user", "password", "table_name", "collection_name",
+                   "db_path"});
+    diagnostics.error(node, "kvstore type '" + kv.type +
+                                "' is a known Llama Stack store, not available in this build "
+                                "(supported: sqlite)");
+  } else {
+    diagnostics.error(node, "unknown kvstore type '" + kv.type + "' (supported: sqlite)");
+  }
+  reader.finish();
+  return kv;
+}
+
+StackRunConfig parse_stack_config(const ConfigNode& root, Diagnostics& diagnostics) {
+  StackRunConfig config;
+  config.root = root;
+  config.source_file = root.location.file;
+  if (!root.is_map()) {
+    diagnostics.error(root, "the config must be a YAML mapping (see docs/configuration.md)");
+    return config;
+  }
+  MapReader reader(root, diagnostics);
+  config.version = reader.string_or("version", "2");
+  if (config.version != "2") {
+    diagnostics.error(*reader.node("version"),
+                      "unsupported config version '" + config.version + "' (supported: 2)");
+  }
+  auto image_name = reader.string("image_name");
+  auto conda_env = reader.string("conda_env");
+  config.image_name = image_name ? *image_name : conda_env.value_or("");
+  reader.accept({"container_image", "datasets", "scoring_fns", "benchmarks"});
+  config.apis = reader.string_list("apis");
+  for (std::size_t i = 0; i < config.apis.size(); ++i) {
+    const std::string& api = config.apis[i];
+    if (!registry::is_known_api(api)) {
+      diagnostics.error(reader.self().find("apis")->items[i],
+                        "unknown api '" + api + "' (known: " +
+                            join(registry::providable_api_names(), ", ") + ")");
+    }
+  }
+  parse_providers(reader.node("providers"), config, diagnostics);
+
+  const std::string distro_dir = config_dir() + "/distributions/" +
+                                 (config.image_name.empty() ? "default" : config.image_name);
+  if (const ConfigNode* n = reader.node("metadata_store"); n != nullptr && !n->is_null()) {
+    config.metadata_store = parse_kvstore_config(*n, diagnostics, distro_dir + "/kvstore.db");
+  }
+  if (const ConfigNode* n = reader.node("inference_store"); n != nullptr && !n->is_null()) {
+    MapReader store(*n, diagnostics);
+    SqlStoreConfig sql;
+    sql.type = store.string_or("type", "sqlite");
+    if (sql.type == "sqlite") {
+      sql.db_path = store.path("db_path").value_or(distro_dir + "/inference_store.db");
+    } else if (sql.type == "postgres") {
+      store.accept({"host", "port", "db", "user", "password", "db_path"});
+      diagnostics.error(*n,
+                        "sql store type 'postgres' is a known Llama Stack store, not available in "
+                        "this build (supported: sqlite)");
+    } else {
+      diagnostics.error(*n, "unknown sql store type '" + sql.type + "' (supported: sqlite)");
+    }
+    store.finish();
+    config.inference_store = sql;
+  }
+
+  config.models = parse_list<ModelInput>(reader, "models", diagnostics, [&](MapReader& r) {
+    ModelInput m;
+    m.model_id = r.string("model_id", true).value_or("");
+    m.provider_id = r.string("provider_id");
+    m.provider_model_id = r.string("provider_model_id");
+    m.model_type = r.string_or("model_type", "llm");
+    if (m.model_type != "llm" && m.model_type != "embedding") {
+      diagnostics.error(*r.self().find("model_type"),
+                        "model_type must be 'llm' or 'embedding', got '" + m.model_type + "'");
+    }
+    m.metadata = object_or_empty(r, "metadata", diagnostics);
+    return m;
+  });
+  config.shields = parse_list<ShieldInput>(reader, "shields", diagnostics, [&](MapReader& r) {
+    ShieldInput s;
+    s.shield_id = r.string("shield_id", true).value_or("");
+    s.provider_id = r.string("provider_id");
+    s.provider_shield_id = r.string("provider_shield_id");
+    s.params = object_or_empty(r, "params", diagnostics);
+    return s;
+  });
+  config.vector_dbs =
+      parse_list<VectorDBInput>(reader, "vector_dbs", diagnostics, [&](MapReader& r) {
+        VectorDBInput v;
+        v.vector_db_id = r.string("vector_db_id", true).value_or("");
+        v.embedding_model = r.string("embedding_model", true).value_or("");
+        v.embedding_dimension = r.integer("embedding_dimension", 1, 1 << 20);
+        v.provider_id = r.string("provider_id");
+        v.provider_vector_db_id = r.string("provider_vector_db_id");
+        v.vector_db_name = r.string("vector_db_name");
+        return v;
+      });
+  config.tool_groups =
+      parse_list<ToolGroupInput>(reader, "tool_groups", diagnostics, [&](MapReader& r) {
+        ToolGroupInput t;
+        t.toolgroup_id = r.string("toolgroup_id", true).value_or("");
+        t.provider_id = r.string("provider_id", true).value_or("");
+        t.args = r.json_value("args").value_or(nullptr);
+        if (const ConfigNode* mcp = r.node("mcp_endpoint"); mcp != nullptr && mcp->is_map()) {
+          MapReader mr(*mcp, diagnostics);
+          t.mcp_endpoint = mr.string("uri", true);
+          mr.finish();
+        }
+        return t;
+      });
+
+  for (std::string_view key : {"logging", "logging_config"}) {
+    const ConfigNode* n = reader.node(key);
+    if (n == nullptr || n->is_null()) continue;
+    MapReader logging(*n, diagnostics);
+    if (const ConfigNode* levels = logging.node("category_levels");
+        levels != nullptr && levels->is_map()) {
+      for (const auto& [category, level] : levels->entries) {
+        config.logging_levels.emplace_back(category, level.scalar);
+      }
+    } else if (levels != nullptr && !levels->is_null()) {
+      diagnostics.error(*levels, "expected a mapping of category to level");
+    }
+    logging.finish();
+  }
+
+  config.server = parse_server(reader.node("server"), diagnostics);
+  config.external_providers_dir = reader.path("external_providers_dir");
+  reader.finish();
+  return config;
+}
+
+}  // namespace llama_stack::config

@@ -1,0 +1,121 @@
+// The run.yaml model (Llama Stack config `version: 2`) and its parser.
+// Parsing validates types and ranges and reports every problem with
+// file:line:column and key path; provider-specific `config` maps are
+// validated later by the provider registry (they depend on provider_type).
+#pragma once
+
+#include "core/config/config_node.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace llama_stack::config {
+
+struct ProviderEntry {
+  std::string api;  // the providers.<api> key, e.g. "inference"
+  std::string provider_id;
+  std::string provider_type;
+  ConfigNode config;  // provider-specific; validated by the provider's parser
+  ConfigNode node;    // the whole entry, for error locations
+};
+
+// Key-value store config (metadata_store, quota.kvstore, provider kvstores).
+struct KVStoreConfig {
+  std::string type = "sqlite";  // sqlite (postgres, redis: recognised, not in this build)
+  std::optional<std::string> namespace_;
+  std::string db_path;  // sqlite
+};
+
+// SQL store config (inference_store).
+struct SqlStoreConfig {
+  std::string type = "sqlite";
+  std::string db_path;
+};
+
+struct ModelInput {
+  std::string model_id;
+  std::optional<std::string> provider_id;
+  std::optional<std::string> provider_model_id;
+  std::string model_type = "llm";
+  json::object metadata;
+  ConfigNode node;
+};
+
+struct ShieldInput {
+  std::string shield_id;
+  std::optional<std::string> provider_id;
+  std::optional<std::string> provider_shield_id;
+  json::object params;
+  ConfigNode node;
+};
+
+struct VectorDBInput {
+  std::string vector_db_id;
+  std::string embedding_model;
+  std::optional<std::int64_t> embedding_dimension;
+  std::optional<std::string> provider_id;
+  std::optional<std::string> provider_vector_db_id;
+  std::optional<std::string> vector_db_name;
+  ConfigNode node;
+};
+
+struct ToolGroupInput {
+  std::string toolgroup_id;
+  std::string provider_id;
+  json::value args;
+  std::optional<std::string> mcp_endpoint;
+  ConfigNode node;
+};
+
+struct ServerConfig {
+  std::int64_t port = 8321;
+  bool port_from_config = false;
+  std::optional<std::string> host;  // unset → all interfaces, IPv4 and IPv6
+  std::optional<std::string> tls_certfile;
+  std::optional<std::string> tls_keyfile;
+  std::optional<std::string> tls_cafile;
+  // Extensions of ours (not in the Python server); see docs/configuration.md.
+  std::int64_t max_request_body_bytes = 16 * 1024 * 1024;
+  std::int64_t max_header_bytes = 16 * 1024;
+  std::int64_t idle_timeout_seconds = 60;
+  std::int64_t request_timeout_seconds = 60;
+  std::int64_t shutdown_timeout_seconds = 10;
+  std::int64_t workers = 0;  // I/O threads; 0 → number of cores
+  // Present when configured; implemented by the security issues.
+  std::optional<ConfigNode> auth;
+  std::optional<ConfigNode> quota;
+};
+
+struct StackRunConfig {
+  std::string source_file;
+  std::string version = "2";
+  std::string image_name;
+  std::vector<std::string> apis;
+  std::vector<ProviderEntry> providers;  // file order, disabled entries removed
+  std::vector<ProviderEntry> disabled_providers;
+  std::optional<KVStoreConfig> metadata_store;
+  std::optional<SqlStoreConfig> inference_store;
+  std::vector<ModelInput> models;
+  std::vector<ShieldInput> shields;
+  std::vector<VectorDBInput> vector_dbs;
+  std::vector<ToolGroupInput> tool_groups;
+  std::vector<std::pair<std::string, std::string>> logging_levels;
+  ServerConfig server;
+  std::optional<std::string> external_providers_dir;
+  ConfigNode root;  // the substituted document, for /v1/providers and diagnostics
+};
+
+// Parses a KVStore config map at `node`.
+KVStoreConfig parse_kvstore_config(const ConfigNode& node, Diagnostics& diagnostics,
+                                   const std::string& default_db_path);
+
+// Parses the document. Returns a config even with errors (check
+// diagnostics.has_errors()), so that all problems are reported together.
+StackRunConfig parse_stack_config(const ConfigNode& root, Diagnostics& diagnostics);
+
+// $LLAMA_STACK_CONFIG_DIR or ~/.llama
+std::string config_dir();
+
+}  // namespace llama_stack::config

@@ -1,0 +1,62 @@
+#include "core/registry/provider_registry.h"
+
+#include "core/registry/apis.h"
+#include "providers/inline/inline_providers.h"
+#include "providers/remote/inference/remote_inference.h"
+
+namespace llama_stack::registry {
+namespace {
+
+// The one list of built-in providers.
+std::vector<providers::ProviderSpec> builtin_provider_specs() {
+  return {
+      providers::remote::ollama_spec(),
+      providers::remote::vllm_spec(),
+      providers::remote::openai_spec(),
+      providers::inline_::faiss_spec(),
+      providers::inline_::llama_guard_spec(),
+  };
+}
+
+}  // namespace
+
+const ProviderRegistry& ProviderRegistry::builtin() {
+  static const ProviderRegistry registry(builtin_provider_specs());
+  return registry;
+}
+
+ProviderRegistry::ProviderRegistry(std::vector<providers::ProviderSpec> specs)
+    : specs_(std::move(specs)) {}
+
+const providers::ProviderSpec* ProviderRegistry::find(std::string_view api,
+                                                      std::string_view provider_type) const {
+  for (const auto& spec : specs_) {
+    if (spec.api == api && spec.provider_type == provider_type) return &spec;
+  }
+  return nullptr;
+}
+
+std::vector<const providers::ProviderSpec*> ProviderRegistry::for_api(std::string_view api) const {
+  std::vector<const providers::ProviderSpec*> out;
+  for (const auto& spec : specs_) {
+    if (api.empty() || spec.api == api) out.push_back(&spec);
+  }
+  return out;
+}
+
+std::string ProviderRegistry::explain_unsupported(std::string_view api,
+                                                  std::string_view provider_type) const {
+  std::string supported;
+  for (const auto* spec : for_api(api)) {
+    supported += (supported.empty() ? "" : ", ") + spec->provider_type;
+  }
+  if (supported.empty()) supported = "none in this build";
+  std::string head = is_llama_stack_provider_type(api, provider_type)
+                         ? "'" + std::string(provider_type) +
+                               "' is a known Llama Stack provider type, not available in this build"
+                         : "unknown provider_type '" + std::string(provider_type) + "' for api '" +
+                               std::string(api) + "'";
+  return head + " (supported for " + std::string(api) + ": " + supported + ")";
+}
+
+}  // namespace llama_stack::registry

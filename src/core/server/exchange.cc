@@ -1,0 +1,156 @@
+#include "core/server/exchange.h"
+
+#include "core/log/log.h"
+#include "llama_stack/storage/kvstore.h"
+
+namespace llama_stack {
+
+std::string error_type_for_status(int status) {
+  switch (status) {
+    case 400: return "invalid_request_error";
+    case 401: return "authentication_error";
+    case 403: return "permission_error";
+    case 404: return "not_found_error";
+    case 405: return "method_not_allowed";
+    case 409: return "conflict_error";
+    case 413: return "request_too_large";
+    case 422: return "invalid_request_error";
+    case 429: return "rate_limit_error";
+    case 501: return "not_implemented_error";
+    case 502: return "upstream_error";
+    case 503: return "service_unavailable";
+    case 504: return "timeout_error";
+    default: return status >= 500 ? "api_error" : "invalid_request_error";
+  }
+}
+
+std::string ApiError::type() const { return type_.empty() ? error_type_for_status(status_) : type_; }
+
+namespace server {
+
+const std::string& RequestContext::param(const std::string& name) const {
+  static const std::string kEmpty;
+  auto it = path_params.find(name);
+  return it == path_params.end() ? kEmpty : it->second;
+}
+
+json::value RequestContext::json_body() const {
+  if (request.body.empty()) throw ApiError::bad_request("Request body is empty; expected a JSON object");
+  json::value value;
+  try {
+    value = parse_json(request.body);
+  } catch (const JsonSyntaxError& e) {
+    throw ApiError::bad_request(e.what());
+  }
+  if (!value.is_object()) {
+    throw ApiError::bad_request("Request body must be a JSON object, got " +
+                                std::string(json_kind_name(value.kind())));
+  }
+  return value;
+}
+
+HttpResponse make_error_response(const ApiError& error) {
+  HttpResponse response;
+  response.status = error.status();
+  json::object body{
+      {"detail", error.what()},
+      {"error", json::object{{"message", error.what()}, {"type", error.type()},
+                             {"code", error.status()}}},
+  };
+  response.body = to_json(body);
+  for (const auto& [name, value] : error.headers()) response.headers.add(name, value);
+  // Stainless clients (llama-stack-client, openai) retry 409 and 5xx unless told not to;
+  // only overload and upstream failures are worth a retry.
+  const int s = error.status();
+  const bool retryable = s == 429 || s == 502 || s == 503 || s == 504;
+  if (!response.headers.contains("x-should-retry")) {
+    response.headers.add("x-should-retry", retryable ? "true" : "false");
+  }
+  return response;
+}
+
+Exchange::Exchange(HttpRequest request, std::shared_ptr<ResponseSink> sink)
+    : sink_(std::move(sink)) {
+  context_.request = std::move(request);
+}
+
+void Exchange::decorate(Headers& headers) const {
+  headers.set("x-trace-id", context_.trace_id);
+  for (const auto& [name, value] : context_.response_headers.entries()) headers.set(name, value);
+}
+
+void Exchange::log_access(int status, std::size_t bytes) const {
+  const auto elapsed = std::chrono::steady_clock::now() - context_.start;
+  const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
+  const auto& r = context_.request;
+  LS_INFO(kServer, "{} \"{} {}\" {} {} {:.3f}ms trace={}", r.remote_address, r.method, r.target,
+          status, bytes, ms, context_.trace_id);
+}
+
+void Exchange::send(HttpResponse response) {
+  if (responded_.exchange(true)) {
+    LS_ERROR(kServer, "second response for {} {} dropped", context_.request.method,
+             context_.request.target);
+    return;
+  }
+  decorate(response.headers);
+  log_access(response.status, response.body.size());
+  sink_->send(std::move(response));
+}
+
+void Exchange::send_json(int status, const json::value& body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = to_json(body);
+  send(std::move(response));
+}
+
+void Exchange::send_error(const ApiError& error) {
+  if (error.status() >= 500) {
+    LS_ERROR(kServer, "{} {} failed: {} {}", context_.request.method, context_.request.target,
+             error.status(), error.what());
+  }
+  send(make_error_response(error));
+}
+
+void Exchange::send_exception(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const ApiError& e) {
+    send_error(e);
+  } catch (const JsonFieldError& e) {
+    send_error(ApiError::bad_request(e.what()));
+  } catch (const JsonSyntaxError& e) {
+    send_error(ApiError::bad_request(e.what()));
+  } catch (const storage::StorageError& e) {
+    send_error(ApiError::unavailable(std::string("Storage unavailable: ") + e.what()));
+  } catch (const std::bad_alloc&) {
+    send_error(ApiError::unavailable("Server out of memory"));
+  } catch (const std::exception& e) {
+    LS_ERROR(kServer, "unexpected error in {} {}: {}", context_.request.method,
+             context_.request.target, e.what());
+    send_error(ApiError::internal("Internal server error: an unexpected error occurred"));
+  } catch (...) {
+    send_error(ApiError::internal("Internal server error: an unexpected error occurred"));
+  }
+}
+
+void Exchange::start_stream(int status, std::string content_type, Headers headers) {
+  if (responded_.exchange(true)) return;
+  decorate(headers);
+  stream_status_ = status;
+  sink_->start_stream(status, std::move(headers), std::move(content_type));
+}
+
+void Exchange::write_chunk(std::string data) {
+  stream_bytes_ += data.size();
+  sink_->write_chunk(std::move(data));
+}
+
+void Exchange::end_stream() {
+  log_access(stream_status_, stream_bytes_);
+  sink_->end_stream();
+}
+
+}  // namespace server
+}  // namespace llama_stack

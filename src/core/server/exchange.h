@@ -1,0 +1,79 @@
+// One request/response exchange as the filter chain and handlers see it:
+// the request, per-request state filled by filters (trace id, principal),
+// and the response sink. Adds the headers every response carries
+// (x-trace-id, filter headers) and writes the access-log line.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/server/http_types.h"
+#include "core/server/route_table.h"
+#include "core/util/json.h"
+#include "llama_stack/apis/resources.h"
+#include "llama_stack/common/errors.h"
+
+namespace llama_stack::server {
+
+struct RequestContext {
+  HttpRequest request;
+  std::string trace_id;  // 32 lower-case hex digits
+  std::string span_id;   // 16 lower-case hex digits
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  const Route* route = nullptr;
+  // Every route served (for /v1/inspect/routes).
+  const std::vector<Route>* route_table = nullptr;
+  std::map<std::string, std::string> path_params;
+  // The authenticated caller (set by the auth filter); unset = anonymous.
+  std::optional<apis::Owner> user;
+  // Headers added to whatever response this exchange ends with.
+  Headers response_headers;
+
+  const std::string& param(const std::string& name) const;
+  // The body as a JSON object; 400 on malformed JSON or a non-object.
+  json::value json_body() const;
+};
+
+class Exchange : public std::enable_shared_from_this<Exchange> {
+ public:
+  Exchange(HttpRequest request, std::shared_ptr<ResponseSink> sink);
+
+  RequestContext& context() { return context_; }
+  const HttpRequest& request() const { return context_.request; }
+
+  void send(HttpResponse response);
+  void send_json(int status, const json::value& body);
+  void send_error(const ApiError& error);
+  // Maps any exception to a response (the one place that does).
+  void send_exception(std::exception_ptr error);
+
+  void start_stream(int status, std::string content_type, Headers headers = {});
+  void write_chunk(std::string data);
+  void end_stream();
+
+  bool cancelled() const { return sink_->cancelled(); }
+  void on_cancel(std::function<void()> callback) { sink_->on_cancel(std::move(callback)); }
+  bool responded() const { return responded_.load(); }
+
+  // Filter-chain bookkeeping (see FilterChain).
+  std::size_t next_filter = 0;
+
+ private:
+  void decorate(Headers& headers) const;
+  void log_access(int status, std::size_t bytes) const;
+
+  RequestContext context_;
+  std::shared_ptr<ResponseSink> sink_;
+  std::atomic<bool> responded_{false};
+  int stream_status_ = 0;
+  std::size_t stream_bytes_ = 0;
+};
+
+// Builds the error body {"detail", "error": {"message", "type", "code"}}.
+HttpResponse make_error_response(const ApiError& error);
+
+}  // namespace llama_stack::server

@@ -1,0 +1,126 @@
+// GET /v1/health, /v1/version, /v1/inspect/routes, /v1/providers[/{id}].
+#include <algorithm>
+#include <cctype>
+
+#include "core/server/exchange.h"
+#include "core/server/routes/routes.h"
+#include "core/stack.h"
+
+namespace llama_stack::server::routes {
+namespace {
+
+json::array provider_types_for(const Stack& stack, const std::string& api) {
+  static const std::map<std::string, std::string> kRouterApi = {
+      {"models", "inference"}, {"shields", "safety"}, {"vector_dbs", "vector_io"}};
+  std::string owner = api;
+  if (auto it = kRouterApi.find(api); it != kRouterApi.end()) owner = it->second;
+  json::array types;
+  for (const auto& p : stack.providers()) {
+    if (p.entry.api != owner) continue;
+    if (std::find(types.begin(), types.end(), json::value(p.entry.provider_type)) == types.end()) {
+      types.emplace_back(p.entry.provider_type);
+    }
+  }
+  return types;
+}
+
+bool is_secret_key(std::string_view key) {
+  std::string k(key);
+  std::transform(k.begin(), k.end(), k.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (std::string_view marker :
+       {"api_key", "apikey", "api_token", "token", "password", "secret", "authorization",
+        "private_key", "credential"}) {
+    if (k.find(marker) != std::string::npos) return true;
+  }
+  return false;
+}
+
+json::object provider_info(Stack& stack, const Stack::ProviderInstance& p) {
+  providers::HealthResponse health;
+  try {
+    health = p.impl->health();
+  } catch (const std::exception& e) {
+    health = {"Error", std::string("Health check failed: ") + e.what()};
+  }
+  json::object health_json{{"status", health.status}};
+  if (!health.message.empty()) health_json["message"] = health.message;
+  json::value config = p.entry.config.to_json();
+  if (config.is_null()) config = json::object{};
+  (void)stack;
+  return json::object{{"api", p.entry.api},
+                      {"provider_id", p.entry.provider_id},
+                      {"provider_type", p.entry.provider_type},
+                      {"config", redact_secrets(config)},
+                      {"health", std::move(health_json)}};
+}
+
+}  // namespace
+
+json::value redact_secrets(const json::value& value) {
+  if (value.is_object()) {
+    json::object out;
+    for (const auto& kv : value.get_object()) {
+      out[kv.key()] = is_secret_key(kv.key()) && !kv.value().is_null()
+                          ? json::value("********")
+                          : redact_secrets(kv.value());
+    }
+    return out;
+  }
+  if (value.is_array()) {
+    json::array out;
+    for (const auto& item : value.get_array()) out.push_back(redact_secrets(item));
+    return out;
+  }
+  return value;
+}
+
+void add_inspect_routes(RouteTable& table, Stack& stack) {
+  table.add({"GET", "/v1/health",
+             [](const std::shared_ptr<Exchange>& ex) {
+               ex->send_json(200, json::object{{"status", "OK"}});
+             },
+             "inspect", true});
+  table.add({"GET", "/v1/version",
+             [](const std::shared_ptr<Exchange>& ex) {
+               ex->send_json(200, json::object{{"version", LLAMA_STACK_VERSION}});
+             },
+             "inspect", true});
+  // The list is computed from the table the request was routed through, so it
+  // is always the truth.
+  table.add({"GET", "/v1/inspect/routes",
+             [&stack](const std::shared_ptr<Exchange>& ex) {
+               json::array data;
+               for (const Route& route : *ex->context().route_table) {
+                 data.push_back(json::object{{"route", route.path},
+                                             {"method", route.method},
+                                             {"provider_types", provider_types_for(stack, route.api)}});
+               }
+               ex->send_json(200, json::object{{"data", std::move(data)}});
+             },
+             "inspect"});
+}
+
+void add_provider_routes(RouteTable& table, Stack& stack) {
+  table.add({"GET", "/v1/providers",
+             [&stack](const std::shared_ptr<Exchange>& ex) {
+               json::array data;
+               for (const auto& p : stack.providers()) data.push_back(provider_info(stack, p));
+               ex->send_json(200, json::object{{"data", std::move(data)}});
+             },
+             "providers"});
+  table.add({"GET", "/v1/providers/{provider_id}",
+             [&stack](const std::shared_ptr<Exchange>& ex) {
+               const std::string& id = ex->context().param("provider_id");
+               for (const auto& p : stack.providers()) {
+                 if (p.entry.provider_id == id) {
+                   ex->send_json(200, provider_info(stack, p));
+                   return;
+                 }
+               }
+               throw ApiError::not_found("Provider '" + id + "' not found");
+             },
+             "providers"});
+}
+
+}  // namespace llama_stack::server::routes

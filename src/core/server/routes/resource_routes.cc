@@ -1,0 +1,143 @@
+// Models, shields and vector DBs: list / get / register / unregister.
+#include "core/server/exchange.h"
+#include "core/server/routes/routes.h"
+#include "core/stack.h"
+
+namespace llama_stack::server::routes {
+namespace {
+
+using Ex = std::shared_ptr<Exchange>;
+
+json::object metadata_field(const JsonReader& body, std::string_view key) {
+  return body.optional_object(key);
+}
+
+template <typename T>
+json::object list_body(const std::vector<T>& items) {
+  json::array data;
+  for (const auto& item : items) data.push_back(item.to_json());
+  return json::object{{"data", std::move(data)}};
+}
+
+}  // namespace
+
+void add_model_routes(RouteTable& table, Stack& stack) {
+  table.add({"GET", "/v1/models",
+             [&stack](const Ex& ex) {
+               json::object body = list_body(stack.models().list());
+               body["object"] = "list";
+               ex->send_json(200, body);
+             },
+             "models"});
+  table.add({"GET", "/v1/openai/v1/models",
+             [&stack](const Ex& ex) {
+               json::array data;
+               for (const auto& m : stack.models().list()) data.push_back(m.to_openai_json());
+               ex->send_json(200, json::object{{"object", "list"}, {"data", std::move(data)}});
+             },
+             "models"});
+  table.add({"GET", "/v1/models/{model_id:path}",
+             [&stack](const Ex& ex) {
+               ex->send_json(200, stack.models().get(ex->context().param("model_id")).to_json());
+             },
+             "models"});
+  table.add({"POST", "/v1/models",
+             [&stack](const Ex& ex) {
+               json::value value = ex->context().json_body();
+               JsonReader body(value);
+               routing::RegisterModelRequest request;
+               request.model_id = body.required_string("model_id");
+               request.provider_model_id = body.optional_string("provider_model_id");
+               request.provider_id = body.optional_string("provider_id");
+               request.metadata = metadata_field(body, "metadata");
+               if (auto type = body.optional_string("model_type")) {
+                 auto parsed = apis::parse_model_type(*type);
+                 if (!parsed) {
+                   throw ApiError::bad_request("Field 'model_type' must be 'llm' or 'embedding', got '" +
+                                               *type + "'");
+                 }
+                 request.model_type = *parsed;
+               }
+               request.owner = ex->context().user;
+               auto model = stack.models().register_model(request, routing::OnExisting::kConflict);
+               ex->send_json(200, model.to_json());
+             },
+             "models"});
+  table.add({"DELETE", "/v1/models/{model_id:path}",
+             [&stack](const Ex& ex) {
+               stack.models().unregister_model(ex->context().param("model_id"));
+               ex->send_json(200, nullptr);
+             },
+             "models"});
+}
+
+void add_shield_routes(RouteTable& table, Stack& stack) {
+  table.add({"GET", "/v1/shields",
+             [&stack](const Ex& ex) { ex->send_json(200, list_body(stack.shields().list())); },
+             "shields"});
+  table.add({"GET", "/v1/shields/{identifier:path}",
+             [&stack](const Ex& ex) {
+               ex->send_json(200, stack.shields().get(ex->context().param("identifier")).to_json());
+             },
+             "shields"});
+  table.add({"POST", "/v1/shields",
+             [&stack](const Ex& ex) {
+               json::value value = ex->context().json_body();
+               JsonReader body(value);
+               routing::RegisterShieldRequest request;
+               request.shield_id = body.required_string("shield_id");
+               request.provider_shield_id = body.optional_string("provider_shield_id");
+               request.provider_id = body.optional_string("provider_id");
+               request.params = body.optional_object("params");
+               request.owner = ex->context().user;
+               auto shield = stack.shields().register_shield(request, routing::OnExisting::kConflict);
+               ex->send_json(200, shield.to_json());
+             },
+             "shields"});
+  table.add({"DELETE", "/v1/shields/{identifier:path}",
+             [&stack](const Ex& ex) {
+               stack.shields().unregister_shield(ex->context().param("identifier"));
+               ex->send_json(200, nullptr);
+             },
+             "shields"});
+}
+
+void add_vector_db_routes(RouteTable& table, Stack& stack) {
+  table.add({"GET", "/v1/vector-dbs",
+             [&stack](const Ex& ex) { ex->send_json(200, list_body(stack.vector_dbs().list())); },
+             "vector_dbs"});
+  table.add({"GET", "/v1/vector-dbs/{vector_db_id:path}",
+             [&stack](const Ex& ex) {
+               ex->send_json(200,
+                             stack.vector_dbs().get(ex->context().param("vector_db_id")).to_json());
+             },
+             "vector_dbs"});
+  table.add({"POST", "/v1/vector-dbs",
+             [&stack](const Ex& ex) {
+               json::value value = ex->context().json_body();
+               JsonReader body(value);
+               routing::RegisterVectorDBRequest request;
+               request.vector_db_id = body.required_string("vector_db_id");
+               request.embedding_model = body.required_string("embedding_model");
+               request.embedding_dimension = body.optional_int("embedding_dimension");
+               if (request.embedding_dimension && *request.embedding_dimension <= 0) {
+                 throw ApiError::bad_request("Field 'embedding_dimension' must be positive");
+               }
+               request.provider_id = body.optional_string("provider_id");
+               request.provider_vector_db_id = body.optional_string("provider_vector_db_id");
+               request.vector_db_name = body.optional_string("vector_db_name");
+               request.owner = ex->context().user;
+               auto vector_db =
+                   stack.vector_dbs().register_vector_db(request, routing::OnExisting::kConflict);
+               ex->send_json(200, vector_db.to_json());
+             },
+             "vector_dbs"});
+  table.add({"DELETE", "/v1/vector-dbs/{vector_db_id:path}",
+             [&stack](const Ex& ex) {
+               stack.vector_dbs().unregister_vector_db(ex->context().param("vector_db_id"));
+               ex->send_json(200, nullptr);
+             },
+             "vector_dbs"});
+}
+
+}  // namespace llama_stack::server::routes

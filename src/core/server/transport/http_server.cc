@@ -1,0 +1,585 @@
+// Beast/Asio transport: accept loop, one coroutine per connection, TLS.
+// Requests are handed to ServerCore::dispatch as plain HttpRequest structs;
+// the handler's answer comes back through a channel (ChannelSink), so
+// handlers may reply from any thread and stream chunk by chunk.
+#include "core/server/http_server.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core/log/log.h"
+
+namespace llama_stack::server {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+struct Event {
+  enum class Kind { kResponse, kStreamStart, kChunk, kEnd };
+  Kind kind = Kind::kResponse;
+  HttpResponse response;  // kResponse, kStreamStart (status, headers, content_type)
+  std::string data;       // kChunk
+};
+
+using EventChannel = asio::experimental::concurrent_channel<void(error_code, Event)>;
+
+// ResponseSink that forwards to the connection coroutine.
+class ChannelSink final : public ResponseSink {
+ public:
+  explicit ChannelSink(std::shared_ptr<EventChannel> channel) : channel_(std::move(channel)) {}
+
+  void send(HttpResponse response) override {
+    push(Event{Event::Kind::kResponse, std::move(response), {}});
+  }
+  void start_stream(int status, Headers headers, std::string content_type) override {
+    HttpResponse head;
+    head.status = status;
+    head.headers = std::move(headers);
+    head.content_type = std::move(content_type);
+    push(Event{Event::Kind::kStreamStart, std::move(head), {}});
+  }
+  void write_chunk(std::string data) override {
+    if (data.empty() || cancelled()) return;
+    push(Event{Event::Kind::kChunk, {}, std::move(data)});
+  }
+  void end_stream() override { push(Event{Event::Kind::kEnd, {}, {}}); }
+
+  bool cancelled() const override { return cancelled_.load(); }
+  void on_cancel(std::function<void()> callback) override {
+    std::unique_lock lock(mutex_);
+    if (cancelled_) {
+      lock.unlock();
+      callback();
+      return;
+    }
+    on_cancel_ = std::move(callback);
+  }
+
+  // Called by the connection when the client is gone.
+  void cancel() {
+    if (cancelled_.exchange(true)) return;
+    std::function<void()> callback;
+    {
+      std::lock_guard lock(mutex_);
+      callback = std::move(on_cancel_);
+    }
+    if (callback) callback();
+  }
+
+ private:
+  void push(Event event) {
+    // async_send keeps order and never drops; the channel has room for bursts.
+    channel_->async_send(error_code{}, std::move(event), asio::detached);
+  }
+
+  std::shared_ptr<EventChannel> channel_;
+  std::atomic<bool> cancelled_{false};
+  std::mutex mutex_;
+  std::function<void()> on_cancel_;
+};
+
+HttpRequest to_http_request(const http::request<http::string_body>& req,
+                            const tcp::endpoint& remote, bool tls) {
+  HttpRequest out;
+  out.method = std::string(req.method_string());
+  out.target = std::string(req.target());
+  std::string_view target = req.target();
+  const auto qpos = target.find('?');
+  out.path = std::string(target.substr(0, qpos));
+  if (qpos != std::string_view::npos) {
+    std::string_view query = target.substr(qpos + 1);
+    std::size_t pos = 0;
+    while (pos <= query.size()) {
+      std::size_t amp = query.find('&', pos);
+      if (amp == std::string_view::npos) amp = query.size();
+      std::string_view pair = query.substr(pos, amp - pos);
+      if (!pair.empty()) {
+        const auto eq = pair.find('=');
+        out.query.emplace_back(percent_decode(pair.substr(0, eq), true),
+                               eq == std::string_view::npos
+                                   ? std::string()
+                                   : percent_decode(pair.substr(eq + 1), true));
+      }
+      pos = amp + 1;
+    }
+  }
+  for (const auto& field : req) {
+    out.headers.add(field.name_string(), std::string(field.value()));
+  }
+  out.body = req.body();
+  error_code ec;
+  auto address = remote.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  out.remote_address = address.to_string();
+  out.remote_port = remote.port();
+  out.tls = tls;
+  return out;
+}
+
+template <typename Body>
+void apply_headers(http::response<Body>& res, const HttpResponse& response) {
+  for (const auto& [name, value] : response.headers.entries()) res.insert(name, value);
+  if (!response.headers.contains("content-type") && !response.content_type.empty()) {
+    res.set(http::field::content_type, response.content_type);
+  }
+  res.set(http::field::server, "llama-stack-cpp");
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  struct Connection {
+    asio::any_io_executor executor;  // the connection's strand
+    std::function<void()> close;     // closes the socket; only on `executor`
+    bool busy = false;               // between request read and response written (strand only)
+  };
+
+  ServerOptions options;
+  const ServerCore& core;
+  asio::io_context ioc;
+  std::optional<ssl::context> tls;
+  std::vector<tcp::acceptor> acceptors;
+  std::atomic<bool> stopping{false};
+  std::mutex connections_mutex;
+  std::set<std::shared_ptr<Connection>> connections;
+  std::optional<asio::signal_set> signals;
+
+  Impl(ServerOptions o, const ServerCore& c) : options(std::move(o)), core(c) {}
+
+  void load_tls() {
+    if (!options.tls_certfile) return;
+    ssl::context ctx(ssl::context::tls_server);
+    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                    ssl::context::single_dh_use);
+    SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+    SSL_CTX_set_cipher_list(ctx.native_handle(),
+                            "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                            "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                            "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
+    error_code ec;
+    ctx.use_certificate_chain_file(*options.tls_certfile, ec);
+    if (ec) {
+      throw std::runtime_error("server.tls_certfile '" + *options.tls_certfile +
+                               "': cannot load certificate chain (" + ec.message() + ")");
+    }
+    ctx.use_private_key_file(*options.tls_keyfile, ssl::context::pem, ec);
+    if (ec) {
+      throw std::runtime_error("server.tls_keyfile '" + *options.tls_keyfile +
+                               "': cannot load private key (" + ec.message() + ")");
+    }
+    if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+      throw std::runtime_error("server.tls_keyfile '" + *options.tls_keyfile +
+                               "' does not match server.tls_certfile '" + *options.tls_certfile +
+                               "'");
+    }
+    if (options.tls_cafile) {
+      ctx.load_verify_file(*options.tls_cafile, ec);
+      if (ec) {
+        throw std::runtime_error("server.tls_cafile '" + *options.tls_cafile +
+                                 "': cannot load CA certificates (" + ec.message() + ")");
+      }
+      ctx.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    }
+    tls.emplace(std::move(ctx));
+  }
+
+  void bind(const tcp::endpoint& endpoint, bool dual_stack) {
+    tcp::acceptor acceptor(ioc);
+    error_code ec;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec && endpoint.address().is_v6()) acceptor.set_option(asio::ip::v6_only(!dual_stack), ec);
+    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      throw std::runtime_error("cannot listen on " + endpoint.address().to_string() + ":" +
+                               std::to_string(endpoint.port()) + ": " + ec.message());
+    }
+    acceptors.push_back(std::move(acceptor));
+  }
+
+  void listen() {
+    load_tls();
+    if (!options.host || options.host->empty() || *options.host == "::") {
+      // All interfaces: one dual-stack IPv6 socket; IPv4-only hosts fall back.
+      try {
+        bind(tcp::endpoint(asio::ip::address_v6::any(), options.port), /*dual_stack=*/true);
+      } catch (const std::exception& e) {
+        LS_WARN(kServer, "IPv6 unavailable ({}); listening on IPv4 only", e.what());
+        bind(tcp::endpoint(asio::ip::address_v4::any(), options.port), false);
+      }
+      return;
+    }
+    tcp::resolver resolver(ioc);
+    error_code ec;
+    auto results = resolver.resolve(*options.host, std::to_string(options.port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+    if (ec || results.empty()) {
+      throw std::runtime_error("cannot resolve server.host '" + *options.host +
+                               "': " + (ec ? ec.message() : "no addresses"));
+    }
+    std::uint16_t port = options.port;
+    for (const auto& entry : results) {
+      tcp::endpoint endpoint = entry.endpoint();
+      if (port != 0) endpoint.port(port);
+      bind(endpoint, false);
+      port = acceptors.back().local_endpoint().port();  // port 0: reuse the first pick
+    }
+  }
+
+  std::shared_ptr<Connection> track() {
+    auto connection = std::make_shared<Connection>();
+    std::lock_guard lock(connections_mutex);
+    connections.insert(connection);
+    return connection;
+  }
+
+  void untrack(const std::shared_ptr<Connection>& connection) {
+    std::lock_guard lock(connections_mutex);
+    connections.erase(connection);
+  }
+
+  std::size_t connection_count() {
+    std::lock_guard lock(connections_mutex);
+    return connections.size();
+  }
+
+  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kUseTuple);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || stopping) co_return;
+        LS_WARN(kServer, "accept failed: {}", ec.message());
+        asio::steady_timer backoff(ioc, std::chrono::milliseconds(50));
+        co_await backoff.async_wait(kUseTuple);
+        continue;
+      }
+      if (stopping) co_return;
+      error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, run_connection(std::move(socket)), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> run_connection(tcp::socket socket) {
+    auto connection = track();
+    connection->executor = socket.get_executor();
+    tcp::endpoint remote;
+    error_code ec;
+    remote = socket.remote_endpoint(ec);
+    try {
+      if (tls) {
+        beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *tls);
+        connection->close = [&stream] { beast::get_lowest_layer(stream).socket().close(); };
+        beast::get_lowest_layer(stream).expires_after(options.request_timeout);
+        auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, kUseTuple);
+        if (hec) {
+          LS_DEBUG(kServer, "TLS handshake with {} failed: {}", remote.address().to_string(),
+                   hec.message());
+        } else {
+          std::string subject;
+          if (X509* cert = SSL_get1_peer_certificate(stream.native_handle())) {
+            char buf[512];
+            X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof buf);
+            subject = buf;
+            X509_free(cert);
+          }
+          co_await serve(stream, *connection, remote, true, subject);
+          beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+          co_await stream.async_shutdown(kUseTuple);
+        }
+      } else {
+        beast::tcp_stream stream(std::move(socket));
+        connection->close = [&stream] { stream.socket().close(); };
+        co_await serve(stream, *connection, remote, false, {});
+        error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      }
+    } catch (const std::exception& e) {
+      LS_WARN(kServer, "connection from {} ended with error: {}", remote.address().to_string(),
+              e.what());
+    }
+    connection->close = nullptr;
+    untrack(connection);
+  }
+
+  // Answers a request that failed before dispatch (too large, malformed).
+  template <typename Stream>
+  asio::awaitable<void> reply_early(Stream& stream, const ApiError& error, const tcp::endpoint& remote,
+                                    const std::string& target) {
+    HttpRequest request;
+    request.method = "?";
+    request.target = target;
+    error_code ec;
+    request.remote_address = remote.address().to_string();
+    auto channel = std::make_shared<EventChannel>(co_await asio::this_coro::executor, 4);
+    auto exchange = std::make_shared<Exchange>(std::move(request), std::make_shared<ChannelSink>(channel));
+    assign_trace_ids(exchange->context());
+    exchange->send_error(error);
+    auto [rec, event] = co_await channel->async_receive(kUseTuple);
+    if (rec) co_return;
+    http::response<http::string_body> res{static_cast<http::status>(event.response.status), 11};
+    apply_headers(res, event.response);
+    res.keep_alive(false);
+    res.body() = std::move(event.response.body);
+    res.prepare_payload();
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+    co_await http::async_write(stream, res, kUseTuple);
+  }
+
+  template <typename Stream>
+  asio::awaitable<void> serve(Stream& stream, Connection& connection, const tcp::endpoint& remote,
+                              bool is_tls, const std::string& client_subject) {
+    beast::flat_buffer buffer;
+    for (;;) {
+      if (stopping) co_return;
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+      parser.body_limit(options.max_body_bytes);
+      beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
+      connection.busy = false;
+      auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+      if (ec) {
+        if (ec == http::error::header_limit) {
+          co_await reply_early(stream, ApiError(431, "Request headers exceed the limit of " +
+                                                         std::to_string(options.max_header_bytes) +
+                                                         " bytes"),
+                               remote, "");
+        } else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
+                   ec != asio::error::operation_aborted && ec != beast::error::timeout &&
+                   ec != asio::error::connection_reset && ec != asio::error::bad_descriptor &&
+                   ec.category() != asio::error::get_ssl_category() &&
+                   ec != asio::ssl::error::stream_truncated && n > 0) {
+          co_await reply_early(stream, ApiError::bad_request("Malformed HTTP request: " + ec.message()),
+                               remote, "");
+        }
+        co_return;
+      }
+      connection.busy = true;
+      const std::string target(parser.get().target());
+      if (auto length = parser.content_length(); length && *length > options.max_body_bytes) {
+        co_await reply_early(stream,
+                             ApiError::payload_too_large(
+                                 "Request body of " + std::to_string(*length) +
+                                 " bytes exceeds the limit of " +
+                                 std::to_string(options.max_body_bytes) + " bytes"),
+                             remote, target);
+        co_return;
+      }
+      if (!parser.is_done()) {
+        beast::get_lowest_layer(stream).expires_after(options.request_timeout);
+        auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+        if (bec == http::error::body_limit) {
+          co_await reply_early(stream,
+                               ApiError::payload_too_large("Request body exceeds the limit of " +
+                                                           std::to_string(options.max_body_bytes) +
+                                                           " bytes"),
+                               remote, target);
+          co_return;
+        }
+        if (bec) {
+          if (bec != beast::error::timeout && bec != http::error::end_of_stream &&
+              bec != asio::error::eof && bec != asio::error::connection_reset) {
+            co_await reply_early(stream, ApiError::bad_request("Malformed HTTP request body: " +
+                                                               bec.message()),
+                                 remote, target);
+          }
+          co_return;
+        }
+      }
+      beast::get_lowest_layer(stream).expires_never();
+      http::request<http::string_body> req = parser.release();
+      const bool keep_alive = req.keep_alive();
+      const bool head = req.method() == http::verb::head;
+      HttpRequest request = to_http_request(req, remote, is_tls);
+      request.client_certificate_subject = client_subject;
+
+      auto channel = std::make_shared<EventChannel>(co_await asio::this_coro::executor, 64);
+      auto sink = std::make_shared<ChannelSink>(channel);
+      auto exchange = std::make_shared<Exchange>(std::move(request), sink);
+      core.dispatch(exchange);
+
+      bool reuse = keep_alive;
+      std::optional<http::response<http::empty_body>> stream_head;
+      std::optional<http::response_serializer<http::empty_body>> stream_serializer;
+      for (bool done = false; !done;) {
+        auto [rec, event] = co_await channel->async_receive(kUseTuple);
+        if (rec) co_return;
+        error_code wec;
+        beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
+        switch (event.kind) {
+          case Event::Kind::kResponse: {
+            http::response<http::string_body> res{static_cast<http::status>(event.response.status),
+                                                  11};
+            apply_headers(res, event.response);
+            res.keep_alive(reuse && !stopping);
+            res.body() = std::move(event.response.body);
+            res.prepare_payload();
+            if (head) res.body().clear();
+            std::tie(wec, std::ignore) = co_await http::async_write(stream, res, kUseTuple);
+            done = true;
+            break;
+          }
+          case Event::Kind::kStreamStart: {
+            stream_head.emplace(static_cast<http::status>(event.response.status), 11);
+            apply_headers(*stream_head, event.response);
+            stream_head->set(http::field::cache_control, "no-cache");
+            stream_head->keep_alive(reuse && !stopping);
+            stream_head->chunked(true);
+            stream_serializer.emplace(*stream_head);
+            std::tie(wec, std::ignore) =
+                co_await http::async_write_header(stream, *stream_serializer, kUseTuple);
+            break;
+          }
+          case Event::Kind::kChunk: {
+            std::tie(wec, std::ignore) = co_await asio::async_write(
+                stream, http::make_chunk(asio::buffer(event.data)), kUseTuple);
+            break;
+          }
+          case Event::Kind::kEnd: {
+            std::tie(wec, std::ignore) =
+                co_await asio::async_write(stream, http::make_chunk_last(), kUseTuple);
+            done = true;
+            break;
+          }
+        }
+        if (wec) {
+          LS_DEBUG(kServer, "client {} went away: {}", remote.address().to_string(), wec.message());
+          sink->cancel();
+          co_return;
+        }
+      }
+      beast::get_lowest_layer(stream).expires_never();
+      if (!reuse || stopping) co_return;
+    }
+  }
+
+  void begin_shutdown() {
+    if (stopping.exchange(true)) return;
+    LS_INFO(kServer, "shutting down: no new connections; waiting up to {}s for in-flight requests",
+            options.shutdown_timeout.count());
+    for (auto& acceptor : acceptors) {
+      error_code ignored;
+      acceptor.close(ignored);
+    }
+    if (signals) {
+      error_code ignored;
+      signals->cancel(ignored);
+    }
+    close_idle();
+    auto deadline = std::chrono::steady_clock::now() + options.shutdown_timeout;
+    auto timer = std::make_shared<asio::steady_timer>(ioc);
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [this, timer, deadline, poll] {
+      close_idle();
+      if (connection_count() == 0 || std::chrono::steady_clock::now() >= deadline) {
+        if (connection_count() != 0) {
+          LS_WARN(kServer, "shutdown deadline reached with {} connection(s) still open",
+                  connection_count());
+        }
+        ioc.stop();
+        *poll = nullptr;  // break the self-reference
+        return;
+      }
+      timer->expires_after(std::chrono::milliseconds(20));
+      timer->async_wait([poll](error_code) {
+        if (*poll) (*poll)();
+      });
+    };
+    asio::post(ioc, [poll] { (*poll)(); });
+  }
+
+  void close_idle() {
+    std::vector<std::weak_ptr<Connection>> snapshot;
+    {
+      std::lock_guard lock(connections_mutex);
+      for (const auto& c : connections) snapshot.push_back(c);
+    }
+    for (auto& weak : snapshot) {
+      auto c = weak.lock();
+      if (!c) continue;
+      // busy/close belong to the connection's strand: decide there.
+      asio::post(c->executor, [weak] {
+        if (auto alive = weak.lock(); alive && !alive->busy && alive->close) {
+          try {
+            alive->close();
+          } catch (const std::exception&) {
+          }
+        }
+      });
+    }
+  }
+};
+
+HttpServer::HttpServer(ServerOptions options, const ServerCore& core)
+    : impl_(std::make_unique<Impl>(std::move(options), core)) {}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::listen() { impl_->listen(); }
+
+std::vector<std::string> HttpServer::local_addresses() const {
+  std::vector<std::string> out;
+  for (const auto& acceptor : impl_->acceptors) {
+    error_code ec;
+    auto endpoint = acceptor.local_endpoint(ec);
+    if (ec) continue;
+    std::string address = endpoint.address().to_string();
+    if (endpoint.address().is_v6()) address = "[" + address + "]";
+    out.push_back(address + ":" + std::to_string(endpoint.port()));
+  }
+  return out;
+}
+
+std::uint16_t HttpServer::port() const {
+  if (impl_->acceptors.empty()) return 0;
+  error_code ec;
+  return impl_->acceptors.front().local_endpoint(ec).port();
+}
+
+void HttpServer::run(bool handle_signals) {
+  Impl& impl = *impl_;
+  if (handle_signals) {
+    impl.signals.emplace(impl.ioc, SIGINT, SIGTERM);
+    impl.signals->async_wait([&impl](error_code ec, int signal) {
+      if (ec) return;
+      LS_INFO(kServer, "received signal {}", signal);
+      impl.begin_shutdown();
+    });
+  }
+  for (auto& acceptor : impl.acceptors) {
+    asio::co_spawn(impl.ioc, impl.accept_loop(acceptor), asio::detached);
+  }
+  int threads = impl.options.workers > 0 ? impl.options.workers
+                                         : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::max(threads, 1);
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&impl] { impl.ioc.run(); });
+  impl.ioc.run();
+  for (auto& t : pool) t.join();
+}
+
+void HttpServer::stop() {
+  asio::post(impl_->ioc, [impl = impl_.get()] { impl->begin_shutdown(); });
+}
+
+}  // namespace llama_stack::server

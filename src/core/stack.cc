@@ -1,0 +1,277 @@
+#include "core/stack.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/log/log.h"
+#include "core/server/routes/routes.h"
+#include "llama_stack/common/errors.h"
+
+namespace llama_stack {
+namespace {
+
+bool has_provider_for(const config::StackRunConfig& config, std::string_view api) {
+  return std::any_of(config.providers.begin(), config.providers.end(),
+                     [&](const auto& p) { return p.api == api; });
+}
+
+bool has_provider_id(const config::StackRunConfig& config, std::string_view api,
+                     const std::string& id) {
+  return std::any_of(config.providers.begin(), config.providers.end(),
+                     [&](const auto& p) { return p.api == api && p.provider_id == id; });
+}
+
+void check_resource_provider(const config::StackRunConfig& config, std::string_view api,
+                             const std::optional<std::string>& provider_id,
+                             const config::ConfigNode& node, config::Diagnostics& diagnostics) {
+  if (provider_id) {
+    if (!has_provider_id(config, api, *provider_id)) {
+      const config::ConfigNode* at = node.find("provider_id");
+      diagnostics.error(at != nullptr ? *at : node,
+                        "no " + std::string(api) + " provider with provider_id '" + *provider_id +
+                            "' is configured");
+    }
+    return;
+  }
+  std::size_t count = std::count_if(config.providers.begin(), config.providers.end(),
+                                    [&](const auto& p) { return p.api == api; });
+  if (count != 1) {
+    diagnostics.error(node, count == 0 ? "no " + std::string(api) + " provider is configured"
+                                       : "provider_id is required: several " + std::string(api) +
+                                             " providers are configured");
+  }
+}
+
+}  // namespace
+
+void validate_stack_config(const config::StackRunConfig& config,
+                           const registry::ProviderRegistry& providers,
+                           config::Diagnostics& diagnostics) {
+  for (const auto& entry : config.providers) {
+    const auto* spec = providers.find(entry.api, entry.provider_type);
+    if (spec == nullptr) {
+      const config::ConfigNode* at = entry.node.find("provider_type");
+      diagnostics.error(at != nullptr ? *at : entry.node,
+                        providers.explain_unsupported(entry.api, entry.provider_type));
+      continue;
+    }
+    spec->validate_config(entry.config, diagnostics);
+    for (const auto& dep : spec->api_dependencies) {
+      if (!has_provider_for(config, dep)) {
+        diagnostics.error(entry.node, entry.provider_type + " (provider '" + entry.provider_id +
+                                          "') needs a provider for api '" + dep +
+                                          "', and none is configured");
+      }
+    }
+  }
+  for (const auto& m : config.models) {
+    check_resource_provider(config, "inference", m.provider_id, m.node, diagnostics);
+  }
+  for (const auto& s : config.shields) {
+    check_resource_provider(config, "safety", s.provider_id, s.node, diagnostics);
+  }
+  for (const auto& v : config.vector_dbs) {
+    check_resource_provider(config, "vector_io", v.provider_id, v.node, diagnostics);
+  }
+  for (const auto& t : config.tool_groups) {
+    diagnostics.error(t.node, "tool_groups need a tool_runtime provider; none is available in "
+                              "this build");
+  }
+  if (config.server.auth) {
+    diagnostics.error(*config.server.auth,
+                      "server.auth is recognised but authentication is not available in this "
+                      "build yet; refusing to start without the protection you configured");
+  }
+  if (config.server.quota) {
+    diagnostics.error(*config.server.quota,
+                      "server.quota is recognised but quotas are not available in this build "
+                      "yet; refusing to start without the limits you configured");
+  }
+  if (config.external_providers_dir) {
+    const config::ConfigNode* at = config.root.find("external_providers_dir");
+    diagnostics.warning(at != nullptr ? *at : config.root,
+                        "external providers (Python modules) are not supported by this server; "
+                        "external_providers_dir is ignored");
+  }
+}
+
+std::vector<std::size_t> resolve_provider_order(const config::StackRunConfig& config,
+                                                const registry::ProviderRegistry& providers) {
+  // Kahn's algorithm over APIs: a provider is ready once every API it depends on
+  // has all its providers created.
+  const std::size_t n = config.providers.size();
+  std::vector<std::size_t> order;
+  std::vector<bool> done(n, false);
+  auto api_complete = [&](std::string_view api) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (config.providers[i].api == api && !done[i]) return false;
+    }
+    return true;
+  };
+  while (order.size() < n) {
+    bool progressed = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (done[i]) continue;
+      const auto* spec = providers.find(config.providers[i].api, config.providers[i].provider_type);
+      bool ready = true;
+      if (spec != nullptr) {
+        for (const auto& dep : spec->api_dependencies) ready = ready && api_complete(dep);
+        for (const auto& dep : spec->optional_dependencies) ready = ready && api_complete(dep);
+      }
+      if (ready) {
+        done[i] = true;
+        order.push_back(i);
+        progressed = true;
+      }
+    }
+    if (!progressed) throw StartupError("provider dependencies form a cycle");
+  }
+  return order;
+}
+
+Stack::Stack(config::StackRunConfig config, const registry::ProviderRegistry& providers)
+    : config_(std::move(config)), registry_(providers) {}
+
+Stack::~Stack() { shutdown(); }
+
+void Stack::initialize() {
+  // 1. Metadata store (registry of resources).
+  config::Diagnostics diagnostics;
+  const std::string distro_dir = config::config_dir() + "/distributions/" +
+                                 (config_.image_name.empty() ? "default" : config_.image_name);
+  config::KVStoreConfig kv = config_.metadata_store.value_or(config::KVStoreConfig{
+      "sqlite", std::nullopt, distro_dir + "/kvstore.db"});
+  metadata_store_path_ = kv.db_path;
+  try {
+    metadata_store_ = storage::open_sqlite_kvstore(kv.db_path);
+    if (kv.namespace_) {
+      metadata_store_ = storage::make_namespaced_kvstore(metadata_store_, *kv.namespace_);
+    }
+  } catch (const storage::StorageError& e) {
+    throw StartupError(std::string("metadata_store: ") + e.what());
+  }
+  resources_ = std::make_unique<registry::ResourceRegistry>(metadata_store_);
+  resources_->load();
+  LS_INFO(kCore, "metadata store: {}", kv.db_path);
+
+  // 2. Providers, in dependency order.
+  for (std::size_t index : resolve_provider_order(config_, registry_)) {
+    const auto& entry = config_.providers[index];
+    const auto* spec = registry_.find(entry.api, entry.provider_type);
+    if (spec == nullptr) {
+      throw StartupError(registry_.explain_unsupported(entry.api, entry.provider_type));
+    }
+    providers::ProviderContext context{entry.api, entry.provider_id, entry.provider_type, &deps_};
+    ProviderInstance instance{entry, spec, nullptr};
+    try {
+      instance.impl = spec->create(context, entry.config);
+      instance.impl->initialize();
+    } catch (const std::exception& e) {
+      throw StartupError("provider '" + entry.provider_id + "' (" + entry.provider_type +
+                         "): " + e.what());
+    }
+    deps_.by_api[entry.api].push_back(instance.impl.get());
+    LS_INFO(kCore, "provider {} ({}) for {} ready", entry.provider_id, entry.provider_type,
+            entry.api);
+    providers_.push_back(std::move(instance));
+  }
+  for (const auto& disabled : config_.disabled_providers) {
+    LS_INFO(kCore, "provider {} for api {} is disabled", disabled.provider_type, disabled.api);
+  }
+
+  // 3. Routing tables.
+  std::map<std::string, providers::InferenceProvider*> inference;
+  std::map<std::string, providers::SafetyProvider*> safety;
+  std::map<std::string, providers::VectorIOProvider*> vector_io;
+  for (auto& p : providers_) {
+    if (auto* i = dynamic_cast<providers::InferenceProvider*>(p.impl.get())) {
+      inference[p.entry.provider_id] = i;
+    }
+    if (auto* s = dynamic_cast<providers::SafetyProvider*>(p.impl.get())) {
+      safety[p.entry.provider_id] = s;
+    }
+    if (auto* v = dynamic_cast<providers::VectorIOProvider*>(p.impl.get())) {
+      vector_io[p.entry.provider_id] = v;
+    }
+  }
+  models_ = std::make_unique<routing::ModelsRoutingTable>(*resources_, std::move(inference));
+  shields_ = std::make_unique<routing::ShieldsRoutingTable>(*resources_, std::move(safety));
+  vector_dbs_ = std::make_unique<routing::VectorDBsRoutingTable>(*resources_, *models_,
+                                                                 std::move(vector_io));
+
+  // 4. Resources declared in run.yaml.
+  register_config_resources();
+}
+
+void Stack::register_config_resources() {
+  auto fail = [](const config::ConfigNode& node, const std::exception& e) {
+    throw StartupError(config::Diagnostic{true, node.location, node.path, e.what()}.format());
+  };
+  for (const auto& m : config_.models) {
+    if (m.provider_model_id && m.provider_model_id->find("__disabled__") != std::string::npos) {
+      continue;
+    }
+    routing::RegisterModelRequest request;
+    request.model_id = m.model_id;
+    request.provider_id = m.provider_id;
+    request.provider_model_id = m.provider_model_id;
+    request.metadata = m.metadata;
+    request.model_type = apis::parse_model_type(m.model_type).value_or(apis::ModelType::kLlm);
+    try {
+      models_->register_model(request, routing::OnExisting::kReplace);
+    } catch (const std::exception& e) {
+      fail(m.node, e);
+    }
+  }
+  for (const auto& s : config_.shields) {
+    routing::RegisterShieldRequest request;
+    request.shield_id = s.shield_id;
+    request.provider_id = s.provider_id;
+    request.provider_shield_id = s.provider_shield_id;
+    request.params = s.params;
+    try {
+      shields_->register_shield(request, routing::OnExisting::kReplace);
+    } catch (const std::exception& e) {
+      fail(s.node, e);
+    }
+  }
+  for (const auto& v : config_.vector_dbs) {
+    routing::RegisterVectorDBRequest request;
+    request.vector_db_id = v.vector_db_id;
+    request.embedding_model = v.embedding_model;
+    request.embedding_dimension = v.embedding_dimension;
+    request.provider_id = v.provider_id;
+    request.provider_vector_db_id = v.provider_vector_db_id;
+    request.vector_db_name = v.vector_db_name;
+    try {
+      vector_dbs_->register_vector_db(request, routing::OnExisting::kReplace);
+    } catch (const std::exception& e) {
+      fail(v.node, e);
+    }
+  }
+}
+
+void Stack::shutdown() noexcept {
+  if (shut_down_) return;
+  shut_down_ = true;
+  for (auto it = providers_.rbegin(); it != providers_.rend(); ++it) {
+    if (it->impl) it->impl->shutdown();
+  }
+  try {
+    if (metadata_store_) metadata_store_->flush();
+  } catch (const std::exception& e) {
+    LS_WARN(kCore, "flushing metadata store failed: {}", e.what());
+  }
+}
+
+server::RouteTable Stack::build_routes() {
+  server::RouteTable table;
+  server::routes::add_inspect_routes(table, *this);
+  server::routes::add_provider_routes(table, *this);
+  server::routes::add_model_routes(table, *this);
+  server::routes::add_shield_routes(table, *this);
+  server::routes::add_vector_db_routes(table, *this);
+  return table;
+}
+
+}  // namespace llama_stack

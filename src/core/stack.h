@@ -1,0 +1,81 @@
+// The Stack: everything a run.yaml describes, built and wired together —
+// metadata store, resource registry, providers (created by the resolver in
+// dependency order), routing tables, and the route table served over HTTP.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/config/stack_config.h"
+#include "core/registry/provider_registry.h"
+#include "core/registry/resource_registry.h"
+#include "core/routing/routing_tables.h"
+#include "core/server/route_table.h"
+
+namespace llama_stack {
+
+// Startup failed; the message says what and where.
+class StartupError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Checks everything that can be checked without opening stores or sockets:
+// provider types and their configs, dependencies, resource references.
+void validate_stack_config(const config::StackRunConfig& config,
+                           const registry::ProviderRegistry& providers,
+                           config::Diagnostics& diagnostics);
+
+// The order in which providers must be created so that each one's API
+// dependencies exist first. Throws StartupError on a cycle.
+std::vector<std::size_t> resolve_provider_order(const config::StackRunConfig& config,
+                                                const registry::ProviderRegistry& providers);
+
+class Stack {
+ public:
+  struct ProviderInstance {
+    config::ProviderEntry entry;
+    const providers::ProviderSpec* spec = nullptr;
+    std::unique_ptr<providers::Provider> impl;
+  };
+
+  Stack(config::StackRunConfig config, const registry::ProviderRegistry& providers);
+  ~Stack();
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+
+  // Opens stores, creates and initializes providers, registers the
+  // resources declared in run.yaml. Throws StartupError.
+  void initialize();
+  // Shuts providers down in reverse order and flushes stores. Idempotent.
+  void shutdown() noexcept;
+
+  const config::StackRunConfig& config() const { return config_; }
+  const std::vector<ProviderInstance>& providers() const { return providers_; }
+  routing::ModelsRoutingTable& models() { return *models_; }
+  routing::ShieldsRoutingTable& shields() { return *shields_; }
+  routing::VectorDBsRoutingTable& vector_dbs() { return *vector_dbs_; }
+  const std::string& metadata_store_path() const { return metadata_store_path_; }
+
+  // The HTTP routes for every API this stack serves.
+  server::RouteTable build_routes();
+
+ private:
+  void register_config_resources();
+
+  config::StackRunConfig config_;
+  const registry::ProviderRegistry& registry_;
+  std::string metadata_store_path_;
+  std::shared_ptr<storage::KVStore> metadata_store_;
+  std::unique_ptr<registry::ResourceRegistry> resources_;
+  std::vector<ProviderInstance> providers_;  // in creation order
+  providers::ProviderDeps deps_;
+  std::unique_ptr<routing::ModelsRoutingTable> models_;
+  std::unique_ptr<routing::ShieldsRoutingTable> shields_;
+  std::unique_ptr<routing::VectorDBsRoutingTable> vector_dbs_;
+  bool shut_down_ = false;
+};
+
+}  // namespace llama_stack

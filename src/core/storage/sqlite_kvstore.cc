@@ -1,0 +1,207 @@
+// SQLite KVStore. One connection guarded by a mutex: SQLite serializes
+// writers anyway, and our writes are small; WAL lets readers in other
+// processes (a second replica, `sqlite3` on the shell) proceed.
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <mutex>
+
+#include "llama_stack/storage/kvstore.h"
+
+namespace llama_stack::storage {
+namespace {
+
+std::int64_t to_millis(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+      throw StorageError(std::string("sqlite prepare failed: ") + sqlite3_errmsg(db));
+    }
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, std::string_view text) {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind(int index, std::int64_t value) {
+    sqlite3_bind_int64(stmt_, index, value);
+    return *this;
+  }
+  Statement& bind_null(int index) {
+    sqlite3_bind_null(stmt_, index);
+    return *this;
+  }
+  // Returns true while a row is available.
+  bool step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw StorageError(std::string("sqlite: ") + sqlite3_errmsg(db_));
+  }
+  std::string text(int column) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    return p == nullptr ? std::string()
+                        : std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+  }
+  std::int64_t int64(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class SqliteKVStore final : public KVStore {
+ public:
+  explicit SqliteKVStore(const std::string& db_path) : path_(db_path) {
+    std::error_code ec;
+    const auto parent = std::filesystem::path(db_path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      throw StorageError("cannot create directory '" + parent.string() + "' for kvstore: " +
+                         ec.message());
+    }
+    if (sqlite3_open_v2(db_path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        nullptr) != SQLITE_OK) {
+      std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw StorageError("cannot open kvstore '" + db_path + "': " + message);
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+    exec(
+        "CREATE TABLE IF NOT EXISTS kvstore (key TEXT PRIMARY KEY, value TEXT, "
+        "expiration INTEGER)");
+  }
+
+  ~SqliteKVStore() override {
+    if (db_ != nullptr) {
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+      sqlite3_close(db_);
+    }
+  }
+
+  std::optional<std::string> get(std::string_view key) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "SELECT value FROM kvstore WHERE key = ? AND (expiration IS NULL OR expiration > ?)");
+    s.bind(1, key).bind(2, now());
+    if (!s.step()) return std::nullopt;
+    return s.text(0);
+  }
+
+  void set(std::string_view key, std::string_view value,
+           std::optional<Clock::time_point> expiration) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "INSERT OR REPLACE INTO kvstore (key, value, expiration) VALUES (?, ?, ?)");
+    s.bind(1, key).bind(2, value);
+    if (expiration) {
+      s.bind(3, to_millis(*expiration));
+    } else {
+      s.bind_null(3);
+    }
+    s.step();
+  }
+
+  void remove(std::string_view key) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "DELETE FROM kvstore WHERE key = ?");
+    s.bind(1, key);
+    s.step();
+  }
+
+  std::vector<std::pair<std::string, std::string>> range(std::string_view start_key,
+                                                         std::string_view end_key) override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "SELECT key, value FROM kvstore WHERE key >= ? AND key <= ? AND "
+                "(expiration IS NULL OR expiration > ?) ORDER BY key");
+    s.bind(1, start_key).bind(2, end_key).bind(3, now());
+    return collect(s);
+  }
+
+  std::vector<std::pair<std::string, std::string>> scan_prefix(std::string_view prefix) override {
+    std::lock_guard lock(mutex_);
+    // substr() comparison instead of LIKE: keys may contain '%' and '_'.
+    Statement s(db_,
+                "SELECT key, value FROM kvstore WHERE substr(key, 1, ?) = ? AND "
+                "(expiration IS NULL OR expiration > ?) ORDER BY key");
+    s.bind(1, static_cast<std::int64_t>(prefix.size())).bind(2, prefix).bind(3, now());
+    return collect(s);
+  }
+
+  std::int64_t increment(std::string_view key, std::int64_t delta,
+                         std::optional<Clock::time_point> expiration) override {
+    std::lock_guard lock(mutex_);
+    // One statement: atomic even across processes sharing the file.
+    Statement s(db_,
+                "INSERT INTO kvstore (key, value, expiration) VALUES (?1, ?2, ?3) "
+                "ON CONFLICT(key) DO UPDATE SET "
+                "value = CASE WHEN expiration IS NOT NULL AND expiration <= ?4 THEN ?2 "
+                "             ELSE CAST(value AS INTEGER) + ?2 END, "
+                "expiration = CASE WHEN expiration IS NOT NULL AND expiration <= ?4 THEN ?3 "
+                "                  ELSE expiration END "
+                "RETURNING CAST(value AS INTEGER)");
+    s.bind(1, key).bind(2, delta);
+    if (expiration) {
+      s.bind(3, to_millis(*expiration));
+    } else {
+      s.bind_null(3);
+    }
+    s.bind(4, now());
+    if (!s.step()) throw StorageError("increment returned no row");
+    return s.int64(0);
+  }
+
+  std::size_t purge_expired() override {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "DELETE FROM kvstore WHERE expiration IS NOT NULL AND expiration <= ?");
+    s.bind(1, now());
+    s.step();
+    return static_cast<std::size_t>(sqlite3_changes(db_));
+  }
+
+  void flush() override {
+    std::lock_guard lock(mutex_);
+    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
+
+ private:
+  static std::int64_t now() { return to_millis(Clock::now()); }
+
+  void exec(const char* sql) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+      std::string message = error != nullptr ? error : "unknown error";
+      sqlite3_free(error);
+      throw StorageError("kvstore '" + path_ + "': " + message);
+    }
+  }
+
+  static std::vector<std::pair<std::string, std::string>> collect(Statement& s) {
+    std::vector<std::pair<std::string, std::string>> out;
+    while (s.step()) out.emplace_back(s.text(0), s.text(1));
+    return out;
+  }
+
+  std::string path_;
+  std::mutex mutex_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<KVStore> open_sqlite_kvstore(const std::string& db_path) {
+  return std::make_unique<SqliteKVStore>(db_path);
+}
+
+}  // namespace llama_stack::storage

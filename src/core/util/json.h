@@ -1,0 +1,75 @@
+// JSON helpers shared by the whole server: parsing with a position on error,
+// serialization that writes numbers as people do, and typed field access
+// that names the offending field path.
+//
+// Thread-safety: all functions are pure and safe to call concurrently.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace llama_stack {
+
+namespace json = boost::json;
+
+// Serializes `value` compactly. Doubles use the shortest representation that
+// round-trips ("0.7", not Boost's "7E-1"); integral doubles keep a ".0"; NaN
+// and infinities (not JSON) become null.
+std::string to_json(const json::value& value);
+
+// Thrown by parse_json on malformed input; `what()` names line and column.
+class JsonSyntaxError : public std::runtime_error {
+ public:
+  JsonSyntaxError(std::string message, std::size_t offset, std::size_t line, std::size_t column)
+      : std::runtime_error(std::move(message)), offset(offset), line(line), column(column) {}
+  std::size_t offset;
+  std::size_t line;
+  std::size_t column;
+};
+
+// Parses one JSON document. Throws JsonSyntaxError with the position of the
+// first bad byte (or of the end, for truncated input).
+json::value parse_json(std::string_view text);
+
+// Thrown when a request body has a missing field or a field of the wrong type.
+// `path` is the JSON path of the field, e.g. "messages[2].content".
+class JsonFieldError : public std::runtime_error {
+ public:
+  JsonFieldError(std::string path, std::string message)
+      : std::runtime_error(std::move(message)), path(std::move(path)) {}
+  std::string path;
+};
+
+// Typed access to a JSON object that reports the field path on error.
+// A field that is present with value null counts as absent for optional_*.
+class JsonReader {
+ public:
+  JsonReader(const json::value& value, std::string path = "");
+
+  const json::object& object() const { return *object_; }
+  const std::string& path() const { return path_; }
+  std::string field_path(std::string_view key) const;
+
+  bool has(std::string_view key) const;
+  std::string required_string(std::string_view key) const;
+  std::optional<std::string> optional_string(std::string_view key) const;
+  std::optional<std::int64_t> optional_int(std::string_view key) const;
+  std::optional<double> optional_number(std::string_view key) const;
+  std::optional<bool> optional_bool(std::string_view key) const;
+  // Returns the object at `key` or an empty object when absent/null.
+  json::object optional_object(std::string_view key) const;
+  const json::value* find(std::string_view key) const;
+
+ private:
+  const json::object* object_;
+  std::string path_;
+};
+
+// A short human name for a JSON kind ("string", "object", ...).
+std::string_view json_kind_name(json::kind kind);
+
+}  // namespace llama_stack
