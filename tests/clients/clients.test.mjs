@@ -407,6 +407,11 @@ describe('restart persistence', () => {
     });
     await c0212.models.register({ model_id: PERSIST_GONE_MODEL, provider_id: 'ollama' });
     await c0212.models.unregister(PERSIST_GONE_MODEL);
+    await c0212.shields.register({
+      shield_id: 'persist/shield',
+      provider_id: 'llama-guard',
+      provider_shield_id: 'meta-llama/Llama-Guard-3-1B',
+    });
 
     const stopped = await server.stop();
     assert.equal(stopped.killed, false, 'server needed SIGKILL to stop');
@@ -425,7 +430,8 @@ describe('restart persistence', () => {
 
     const got = await c0212.models.retrieve(PERSIST_MODEL);
     assert.equal(got.provider_resource_id, 'served/model');
-    const shield = await c0212.shields.retrieve('meta-llama/Llama-Guard-3-1B');
+    const shield = await c0212.shields.retrieve('persist/shield');
     assert.equal(shield.provider_id, 'llama-guard');
+    assert.equal(shield.provider_resource_id, 'meta-llama/Llama-Guard-3-1B');
   });
 });

@@ -325,9 +325,9 @@ struct HttpServer::Impl {
   // Answers a request that failed before dispatch (too large, malformed).
   template <typename Stream>
   asio::awaitable<void> reply_early(Stream& stream, const ApiError& error, const tcp::endpoint& remote,
-                                    const std::string& target) {
+                                    const std::string& target, std::string method = "-") {
     HttpRequest request;
-    request.method = "?";
+    request.method = std::move(method);
     request.target = target;
     error_code ec;
     request.remote_address = remote.address().to_string();
@@ -359,7 +359,15 @@ struct HttpServer::Impl {
       connection.busy = false;
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
       if (ec) {
-        if (ec == http::error::header_limit) {
+        if (ec == http::error::body_limit) {
+          // Beast checks Content-Length against the limit while parsing the header.
+          co_await reply_early(stream,
+                               ApiError::payload_too_large(
+                                   "Request body exceeds the limit of " +
+                                   std::to_string(options.max_body_bytes) + " bytes"),
+                               remote, std::string(parser.get().target()),
+                               std::string(parser.get().method_string()));
+        } else if (ec == http::error::header_limit) {
           co_await reply_early(stream, ApiError(431, "Request headers exceed the limit of " +
                                                          std::to_string(options.max_header_bytes) +
                                                          " bytes"),
@@ -382,7 +390,7 @@ struct HttpServer::Impl {
                                  "Request body of " + std::to_string(*length) +
                                  " bytes exceeds the limit of " +
                                  std::to_string(options.max_body_bytes) + " bytes"),
-                             remote, target);
+                             remote, target, std::string(parser.get().method_string()));
         co_return;
       }
       if (!parser.is_done()) {
@@ -393,7 +401,7 @@ struct HttpServer::Impl {
                                ApiError::payload_too_large("Request body exceeds the limit of " +
                                                            std::to_string(options.max_body_bytes) +
                                                            " bytes"),
-                               remote, target);
+                               remote, target, std::string(parser.get().method_string()));
           co_return;
         }
         if (bec) {
