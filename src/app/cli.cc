@@ -40,7 +40,8 @@ environment:
   LLAMA_STACK_LOG_FILE          also write logs to this file
 )";
 
-constexpr const char* kRunHelp = R"(usage: llama-stack run <config | distribution> [--port N] [--env KEY=VALUE]... [--image-name NAME]
+constexpr const char* kRunHelp =
+    R"(usage: llama-stack run <config | distribution> [--port N] [--env KEY=VALUE]... [--image-name NAME]
 
 Start the Llama Stack server.
 
@@ -75,7 +76,9 @@ struct RunOptions {
   std::string error;
 };
 
-bool is_help(const std::string& arg) { return arg == "-h" || arg == "--help"; }
+bool is_help(const std::string& arg) {
+  return arg == "-h" || arg == "--help";
+}
 
 RunOptions parse_run_options(const std::vector<std::string>& args, bool allow_port) {
   RunOptions options;
@@ -206,7 +209,14 @@ int command_run(const std::vector<std::string>& args) {
   if (options.port) {
     port = *options.port;
   } else if (const char* env_port = std::getenv("LLAMA_STACK_PORT"); env_port && *env_port) {
-    port = std::atoi(env_port);
+    char* end = nullptr;
+    const long value = std::strtol(env_port, &end, 10);
+    if (*end != '\0' || value < 0 || value > 65535) {
+      std::cerr << "error: LLAMA_STACK_PORT must be a port number (0-65535), got '" << env_port
+                << "'\n";
+      return 1;
+    }
+    port = static_cast<int>(value);
   }
 
   Stack stack(std::move(stack_config), registry::ProviderRegistry::builtin());
@@ -257,8 +267,9 @@ int command_validate(const std::vector<std::string>& args) {
     return 0;
   }
   if (!options.error.empty() || options.config.empty()) {
-    std::cerr << "error: " << (options.error.empty() ? "validate needs a config file" : options.error)
-              << "\n\n" << kValidateHelp;
+    std::cerr << "error: "
+              << (options.error.empty() ? "validate needs a config file" : options.error) << "\n\n"
+              << kValidateHelp;
     return 2;
   }
   configure_logging();
@@ -302,7 +313,8 @@ int command_list_providers(const std::vector<std::string>& args) {
 
 }  // namespace
 
-std::string resolve_config_path(const std::string& name_or_path, std::vector<std::string>& searched) {
+std::string resolve_config_path(const std::string& name_or_path,
+                                std::vector<std::string>& searched) {
   std::error_code ec;
   const std::string expanded = config::expand_user(name_or_path);
   searched.push_back(expanded);
@@ -321,8 +333,10 @@ std::string resolve_config_path(const std::string& name_or_path, std::vector<std
   if (const std::string exe = executable_dir(); !exe.empty()) {
     candidates.push_back(exe + "/../share/llama-stack/distributions/" + name + "/run.yaml");
   }
-  candidates.push_back(std::string(LLAMA_STACK_INSTALL_DATADIR) + "/distributions/" + name + "/run.yaml");
-  candidates.push_back(std::string(LLAMA_STACK_SOURCE_DIR) + "/distributions/" + name + "/run.yaml");
+  candidates.push_back(std::string(LLAMA_STACK_INSTALL_DATADIR) + "/distributions/" + name +
+                       "/run.yaml");
+  candidates.push_back(std::string(LLAMA_STACK_SOURCE_DIR) + "/distributions/" + name +
+                       "/run.yaml");
   for (const auto& candidate : candidates) {
     searched.push_back(candidate);
     if (fs::is_regular_file(candidate, ec)) return fs::weakly_canonical(candidate, ec).string();

@@ -13,6 +13,7 @@ int main(const std::vector<std::string>& args);
 // looked up under $LLAMA_STACK_CONFIG_DIR/distributions and the installed
 // and source distributions/ folders. Empty when nothing matches; `searched`
 // lists where it looked.
-std::string resolve_config_path(const std::string& name_or_path, std::vector<std::string>& searched);
+std::string resolve_config_path(const std::string& name_or_path,
+                                std::vector<std::string>& searched);
 
 }  // namespace llama_stack::cli

@@ -27,9 +27,9 @@ void check_resource_provider(const config::StackRunConfig& config, std::string_v
   if (provider_id) {
     if (!has_provider_id(config, api, *provider_id)) {
       const config::ConfigNode* at = node.find("provider_id");
-      diagnostics.error(at != nullptr ? *at : node,
-                        "no " + std::string(api) + " provider with provider_id '" + *provider_id +
-                            "' is configured");
+      diagnostics.error(at != nullptr ? *at : node, "no " + std::string(api) +
+                                                        " provider with provider_id '" +
+                                                        *provider_id + "' is configured");
     }
     return;
   }
@@ -74,8 +74,9 @@ void validate_stack_config(const config::StackRunConfig& config,
     check_resource_provider(config, "vector_io", v.provider_id, v.node, diagnostics);
   }
   for (const auto& t : config.tool_groups) {
-    diagnostics.error(t.node, "tool_groups need a tool_runtime provider; none is available in "
-                              "this build");
+    diagnostics.error(t.node,
+                      "tool_groups need a tool_runtime provider; none is available in "
+                      "this build");
   }
   if (config.server.auth) {
     diagnostics.error(*config.server.auth,
@@ -132,15 +133,17 @@ std::vector<std::size_t> resolve_provider_order(const config::StackRunConfig& co
 Stack::Stack(config::StackRunConfig config, const registry::ProviderRegistry& providers)
     : config_(std::move(config)), registry_(providers) {}
 
-Stack::~Stack() { shutdown(); }
+Stack::~Stack() {
+  shutdown();
+}
 
 void Stack::initialize() {
   // 1. Metadata store (registry of resources).
   config::Diagnostics diagnostics;
   const std::string distro_dir = config::config_dir() + "/distributions/" +
                                  (config_.image_name.empty() ? "default" : config_.image_name);
-  config::KVStoreConfig kv = config_.metadata_store.value_or(config::KVStoreConfig{
-      "sqlite", std::nullopt, distro_dir + "/kvstore.db"});
+  config::KVStoreConfig kv = config_.metadata_store.value_or(
+      config::KVStoreConfig{"sqlite", std::nullopt, distro_dir + "/kvstore.db"});
   metadata_store_path_ = kv.db_path;
   try {
     metadata_store_ = storage::open_sqlite_kvstore(kv.db_path);
@@ -196,8 +199,8 @@ void Stack::initialize() {
   }
   models_ = std::make_unique<routing::ModelsRoutingTable>(*resources_, std::move(inference));
   shields_ = std::make_unique<routing::ShieldsRoutingTable>(*resources_, std::move(safety));
-  vector_dbs_ = std::make_unique<routing::VectorDBsRoutingTable>(*resources_, *models_,
-                                                                 std::move(vector_io));
+  vector_dbs_ =
+      std::make_unique<routing::VectorDBsRoutingTable>(*resources_, *models_, std::move(vector_io));
 
   // 4. Resources declared in run.yaml.
   register_config_resources();

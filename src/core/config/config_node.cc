@@ -71,7 +71,8 @@ class Loader {
           } else {
             diagnostics_.error(node, "environment variable '" + missing +
                                          "' is not set (or empty) and has no default; set it "
-                                         "or use ${env." + missing + ":=default}");
+                                         "or use ${env." +
+                                         missing + ":=default}");
           }
           node.kind = ConfigNode::Kind::kNull;
           break;
@@ -108,7 +109,7 @@ class Loader {
             continue;
           }
           if (child.location.line == 0) child.location = node.location;
-          node.entries.emplace_back(std::move(key), std::move(child));
+          node.entries.push_back(ConfigEntry{std::move(key), std::move(child)});
         }
         break;
       }
@@ -133,7 +134,8 @@ const ConfigNode* ConfigNode::find(std::string_view key) const {
 
 json::value ConfigNode::to_json() const {
   switch (kind) {
-    case Kind::kNull: return nullptr;
+    case Kind::kNull:
+      return nullptr;
     case Kind::kScalar: {
       if (!quoted) {
         if (auto inferred = infer_scalar(scalar)) return *inferred;
@@ -282,12 +284,11 @@ ConfigNode load_yaml(const std::string& text, const std::string& file_name, cons
   return loader.convert(root, "");
 }
 
-ConfigNode load_yaml_file(const std::string& path, const EnvLookup& env,
-                          Diagnostics& diagnostics) {
+ConfigNode load_yaml_file(const std::string& path, const EnvLookup& env, Diagnostics& diagnostics) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    diagnostics.error({path, 0, 0}, "", std::string("cannot read config file: ") +
-                                            std::strerror(errno));
+    diagnostics.error({path, 0, 0}, "",
+                      std::string("cannot read config file: ") + std::strerror(errno));
     return {};
   }
   std::ostringstream buffer;
@@ -370,8 +371,8 @@ std::optional<std::int64_t> MapReader::integer(std::string_view key, std::int64_
   const std::string& s = n->scalar;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (!n->is_scalar() || ec != std::errc() || end != s.data() + s.size()) {
-    diagnostics_.error(*n, "expected an integer, got '" + (n->is_scalar() ? s : "a collection") +
-                               "'");
+    diagnostics_.error(*n,
+                       "expected an integer, got '" + (n->is_scalar() ? s : "a collection") + "'");
     return std::nullopt;
   }
   if (value < min || value > max) {

@@ -21,6 +21,8 @@ struct SourceLocation {
   int column = 0;  // 1-based
 };
 
+struct ConfigEntry;
+
 class ConfigNode {
  public:
   enum class Kind { kNull, kScalar, kSequence, kMap };
@@ -29,9 +31,9 @@ class ConfigNode {
   std::string scalar;   // for kScalar, after env substitution
   bool quoted = false;  // scalar was quoted in YAML: never type-inferred
   SourceLocation location;
-  std::string path;  // key path, e.g. "providers.inference[1].config.url"
-  std::vector<ConfigNode> items;                         // kSequence
-  std::vector<std::pair<std::string, ConfigNode>> entries;  // kMap, in file order
+  std::string path;                  // key path, e.g. "providers.inference[1].config.url"
+  std::vector<ConfigNode> items;     // kSequence
+  std::vector<ConfigEntry> entries;  // kMap, in file order
 
   bool is_null() const { return kind == Kind::kNull; }
   bool is_scalar() const { return kind == Kind::kScalar; }
@@ -41,6 +43,13 @@ class ConfigNode {
 
   // JSON view; plain scalars become null/bool/int/double when they look like one.
   json::value to_json() const;
+};
+
+// A key and its value in a map node (a struct, not std::pair: ConfigNode is
+// incomplete where the vector is declared).
+struct ConfigEntry {
+  std::string first;
+  ConfigNode second;
 };
 
 struct Diagnostic {

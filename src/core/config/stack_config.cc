@@ -38,8 +38,8 @@ void parse_providers(const ConfigNode* node, StackRunConfig& config, Diagnostics
   }
   for (const auto& [api, list] : node->entries) {
     if (registry::is_routing_table_api(api)) {
-      diagnostics.error(list, "provider for '" + api +
-                                  "' is automatically provided and cannot be overridden");
+      diagnostics.error(
+          list, "provider for '" + api + "' is automatically provided and cannot be overridden");
       continue;
     }
     if (!registry::is_providable_api(api)) {
@@ -74,8 +74,8 @@ void parse_providers(const ConfigNode* node, StackRunConfig& config, Diagnostics
       }
       for (const auto& other : config.providers) {
         if (other.provider_id == entry.provider_id && other.api == entry.api) {
-          diagnostics.error(item, "duplicate provider_id '" + entry.provider_id + "' for api '" +
-                                      api + "'");
+          diagnostics.error(
+              item, "duplicate provider_id '" + entry.provider_id + "' for api '" + api + "'");
         }
       }
       config.providers.push_back(std::move(entry));
@@ -121,17 +121,16 @@ ServerConfig parse_server(const ConfigNode* node, Diagnostics& diagnostics) {
   if (server.tls_cafile && !server.tls_certfile) {
     diagnostics.error(*node, "tls_cafile (mutual TLS) needs tls_certfile and tls_keyfile");
   }
-  server.max_request_body_bytes =
-      reader.integer("max_request_body_bytes", 1024, INT64_C(1) << 34)
-          .value_or(server.max_request_body_bytes);
+  server.max_request_body_bytes = reader.integer("max_request_body_bytes", 1024, INT64_C(1) << 34)
+                                      .value_or(server.max_request_body_bytes);
   server.max_header_bytes =
       reader.integer("max_header_bytes", 1024, 1 << 20).value_or(server.max_header_bytes);
   server.idle_timeout_seconds =
       reader.integer("idle_timeout_seconds", 1, 86400).value_or(server.idle_timeout_seconds);
   server.request_timeout_seconds =
       reader.integer("request_timeout_seconds", 1, 86400).value_or(server.request_timeout_seconds);
-  server.shutdown_timeout_seconds = reader.integer("shutdown_timeout_seconds", 0, 3600)
-                                        .value_or(server.shutdown_timeout_seconds);
+  server.shutdown_timeout_seconds =
+      reader.integer("shutdown_timeout_seconds", 0, 3600).value_or(server.shutdown_timeout_seconds);
   server.workers = reader.integer("workers", 0, 1024).value_or(0);
   if (const ConfigNode* auth = reader.node("auth"); auth != nullptr && !auth->is_null()) {
     server.auth = *auth;
@@ -160,8 +159,8 @@ KVStoreConfig parse_kvstore_config(const ConfigNode& node, Diagnostics& diagnost
   if (kv.type == "sqlite") {
     kv.db_path = reader.path("db_path").value_or(default_db_path);
   } else if (kv.type == "postgres" || kv.type == "redis" || kv.type == "mongodb") {
-    reader.accept({"host", "port", "db", "user", "password", "table_name", "collection_name",
-                   "db_path"});
+    reader.accept(
+        {"host", "port", "db", "user", "password", "table_name", "collection_name", "db_path"});
     diagnostics.error(node, "kvstore type '" + kv.type +
                                 "' is a known Llama Stack store, not available in this build "
                                 "(supported: sqlite)");
@@ -195,8 +194,8 @@ StackRunConfig parse_stack_config(const ConfigNode& root, Diagnostics& diagnosti
     const std::string& api = config.apis[i];
     if (!registry::is_known_api(api)) {
       diagnostics.error(reader.self().find("apis")->items[i],
-                        "unknown api '" + api + "' (known: " +
-                            join(registry::providable_api_names(), ", ") + ")");
+                        "unknown api '" + api +
+                            "' (known: " + join(registry::providable_api_names(), ", ") + ")");
     }
   }
   parse_providers(reader.node("providers"), config, diagnostics);

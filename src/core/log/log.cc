@@ -19,13 +19,27 @@ class UpperLevelFlag : public spdlog::custom_flag_formatter {
               spdlog::memory_buf_t& dest) override {
     std::string_view name;
     switch (msg.level) {
-      case spdlog::level::trace: name = "TRACE"; break;
-      case spdlog::level::debug: name = "DEBUG"; break;
-      case spdlog::level::info: name = "INFO"; break;
-      case spdlog::level::warn: name = "WARNING"; break;
-      case spdlog::level::err: name = "ERROR"; break;
-      case spdlog::level::critical: name = "CRITICAL"; break;
-      default: name = "OFF"; break;
+      case spdlog::level::trace:
+        name = "TRACE";
+        break;
+      case spdlog::level::debug:
+        name = "DEBUG";
+        break;
+      case spdlog::level::info:
+        name = "INFO";
+        break;
+      case spdlog::level::warn:
+        name = "WARNING";
+        break;
+      case spdlog::level::err:
+        name = "ERROR";
+        break;
+      case spdlog::level::critical:
+        name = "CRITICAL";
+        break;
+      default:
+        name = "OFF";
+        break;
     }
     dest.append(name.data(), name.data() + name.size());
   }
@@ -39,15 +53,19 @@ constexpr std::size_t kCategoryCount = kCategoryNames.size();
 struct Registry {
   std::array<std::shared_ptr<spdlog::logger>, kCategoryCount> loggers;
 
-  Registry() { install(std::make_shared<spdlog::sinks::stderr_sink_mt>()); }
+  Registry() { install({std::make_shared<spdlog::sinks::stderr_sink_mt>()}); }
 
-  void install(const spdlog::sink_ptr& sink) {
-    auto formatter = std::make_unique<spdlog::pattern_formatter>();
-    formatter->add_flag<UpperLevelFlag>('*').set_pattern("%* %Y-%m-%d %H:%M:%S,%e %s:%# [%n]: %v");
-    sink->set_formatter(std::move(formatter));
+  void install(const std::vector<spdlog::sink_ptr>& sinks) {
+    for (const auto& sink : sinks) {
+      auto formatter = std::make_unique<spdlog::pattern_formatter>();
+      formatter->add_flag<UpperLevelFlag>('*').set_pattern(
+          "%* %Y-%m-%d %H:%M:%S,%e %s:%# [%n]: %v");
+      sink->set_formatter(std::move(formatter));
+    }
     for (std::size_t i = 0; i < kCategoryCount; ++i) {
       auto level = loggers[i] ? loggers[i]->level() : spdlog::level::info;
-      loggers[i] = std::make_shared<spdlog::logger>(std::string(kCategoryNames[i]), sink);
+      loggers[i] = std::make_shared<spdlog::logger>(std::string(kCategoryNames[i]), sinks.begin(),
+                                                    sinks.end());
       loggers[i]->set_level(level);
       loggers[i]->flush_on(spdlog::level::warn);
     }
@@ -74,14 +92,22 @@ std::string_view trim(std::string_view s) {
 
 bool parse_level(std::string_view text, spdlog::level::level_enum& level) {
   const std::string name = lower(trim(text));
-  if (name == "trace") level = spdlog::level::trace;
-  else if (name == "debug") level = spdlog::level::debug;
-  else if (name == "info") level = spdlog::level::info;
-  else if (name == "warning" || name == "warn") level = spdlog::level::warn;
-  else if (name == "error") level = spdlog::level::err;
-  else if (name == "critical") level = spdlog::level::critical;
-  else if (name == "off" || name == "none") level = spdlog::level::off;
-  else return false;
+  if (name == "trace")
+    level = spdlog::level::trace;
+  else if (name == "debug")
+    level = spdlog::level::debug;
+  else if (name == "info")
+    level = spdlog::level::info;
+  else if (name == "warning" || name == "warn")
+    level = spdlog::level::warn;
+  else if (name == "error")
+    level = spdlog::level::err;
+  else if (name == "critical")
+    level = spdlog::level::critical;
+  else if (name == "off" || name == "none")
+    level = spdlog::level::off;
+  else
+    return false;
   return true;
 }
 
@@ -152,7 +178,9 @@ void configure(std::string_view env_spec, const std::string& log_file,
   std::vector<std::string> warnings;
   if (!log_file.empty()) {
     try {
-      reg.install(std::make_shared<spdlog::sinks::basic_file_sink_mt>(log_file));
+      // Like Python's FileHandler: the file is added to stderr, not instead of it.
+      reg.install({std::make_shared<spdlog::sinks::stderr_sink_mt>(),
+                   std::make_shared<spdlog::sinks::basic_file_sink_mt>(log_file)});
     } catch (const spdlog::spdlog_ex& e) {
       warnings.push_back("cannot open LLAMA_STACK_LOG_FILE '" + log_file + "': " + e.what() +
                          "; logging to stderr");

@@ -2,7 +2,7 @@
 // belongs to a category whose level is set by LLAMA_STACK_LOGGING, e.g.
 //   LLAMA_STACK_LOGGING="server=debug;core=info"   (',' also separates)
 //   LLAMA_STACK_LOGGING="all=debug"
-// Lines go to stderr, or to LLAMA_STACK_LOG_FILE when set, formatted as
+// Lines go to stderr, and also to LLAMA_STACK_LOG_FILE when set, formatted as
 //   INFO 2025-03-03 21:44:11,323 stack.cc:103 [core]: message
 //
 // Thread-safety: logging is safe from any thread; configure() is meant to be
@@ -35,8 +35,8 @@ enum class Category {
 };
 
 inline constexpr std::array<std::string_view, 13> kCategoryNames = {
-    "core", "server", "router", "inference", "agents",  "safety",       "eval",
-    "tools", "client", "auth",  "quota",     "audit",   "uncategorized"};
+    "core",  "server", "router", "inference", "agents", "safety",       "eval",
+    "tools", "client", "auth",   "quota",     "audit",  "uncategorized"};
 
 // The logger of a category. Never null; valid for the life of the process.
 spdlog::logger& get(Category category);
@@ -53,7 +53,7 @@ struct LoggingSpec {
 // section). Pure; never throws.
 LoggingSpec parse_logging_spec(std::string_view spec);
 
-// Sets up sinks and levels. `log_file` empty → stderr. Extra levels (from
+// Sets up sinks and levels: stderr, plus `log_file` when not empty. Extra levels (from
 // run.yaml `logging.category_levels`) apply first, the env spec wins.
 void configure(std::string_view env_spec, const std::string& log_file,
                const std::vector<std::pair<std::string, std::string>>& config_levels = {});
@@ -63,8 +63,9 @@ void set_level(Category category, spdlog::level::level_enum level);
 
 }  // namespace llama_stack::log
 
-#define LS_LOG(category, level, ...) \
-  SPDLOG_LOGGER_CALL(&::llama_stack::log::get(::llama_stack::log::Category::category), level, __VA_ARGS__)
+#define LS_LOG(category, level, ...)                                                          \
+  SPDLOG_LOGGER_CALL(&::llama_stack::log::get(::llama_stack::log::Category::category), level, \
+                     __VA_ARGS__)
 #define LS_TRACE(category, ...) LS_LOG(category, spdlog::level::trace, __VA_ARGS__)
 #define LS_DEBUG(category, ...) LS_LOG(category, spdlog::level::debug, __VA_ARGS__)
 #define LS_INFO(category, ...) LS_LOG(category, spdlog::level::info, __VA_ARGS__)

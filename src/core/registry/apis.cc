@@ -7,12 +7,12 @@ namespace llama_stack::registry {
 namespace {
 
 constexpr std::string_view kProvidableApis[] = {
-    "inference", "safety", "agents", "vector_io", "datasetio", "scoring", "eval",
-    "post_training", "tool_runtime", "telemetry", "files"};
+    "inference", "safety",        "agents",       "vector_io", "datasetio", "scoring",
+    "eval",      "post_training", "tool_runtime", "telemetry", "files"};
 
-constexpr std::string_view kRoutingTableApis[] = {
-    "models", "shields", "vector_dbs", "datasets", "scoring_functions", "benchmarks",
-    "tool_groups"};
+constexpr std::string_view kRoutingTableApis[] = {"models",     "shields",           "vector_dbs",
+                                                  "datasets",   "scoring_functions", "benchmarks",
+                                                  "tool_groups"};
 
 const std::map<std::string_view, std::vector<std::string_view>>& known_types() {
   static const std::map<std::string_view, std::vector<std::string_view>> kTypes = {
@@ -21,15 +21,34 @@ const std::map<std::string_view, std::vector<std::string_view>>& known_types() {
       {"eval", {"inline::meta-reference", "remote::nvidia"}},
       {"files", {"inline::localfs"}},
       {"inference",
-       {"inline::meta-reference", "inline::vllm", "inline::sentence-transformers",
-        "remote::cerebras", "remote::ollama", "remote::vllm", "remote::tgi",
-        "remote::hf::serverless", "remote::hf::endpoint", "remote::fireworks",
-        "remote::together", "remote::bedrock", "remote::databricks", "remote::nvidia",
-        "remote::runpod", "remote::openai", "remote::anthropic", "remote::gemini", "remote::groq",
-        "remote::fireworks-openai-compat", "remote::llama-openai-compat",
-        "remote::together-openai-compat", "remote::groq-openai-compat",
-        "remote::sambanova-openai-compat", "remote::cerebras-openai-compat", "remote::sambanova",
-        "remote::passthrough", "remote::watsonx"}},
+       {"inline::meta-reference",
+        "inline::vllm",
+        "inline::sentence-transformers",
+        "remote::cerebras",
+        "remote::ollama",
+        "remote::vllm",
+        "remote::tgi",
+        "remote::hf::serverless",
+        "remote::hf::endpoint",
+        "remote::fireworks",
+        "remote::together",
+        "remote::bedrock",
+        "remote::databricks",
+        "remote::nvidia",
+        "remote::runpod",
+        "remote::openai",
+        "remote::anthropic",
+        "remote::gemini",
+        "remote::groq",
+        "remote::fireworks-openai-compat",
+        "remote::llama-openai-compat",
+        "remote::together-openai-compat",
+        "remote::groq-openai-compat",
+        "remote::sambanova-openai-compat",
+        "remote::cerebras-openai-compat",
+        "remote::sambanova",
+        "remote::passthrough",
+        "remote::watsonx"}},
       {"post_training", {"inline::torchtune", "inline::huggingface", "remote::nvidia"}},
       {"safety",
        {"inline::prompt-guard", "inline::llama-guard", "inline::code-scanner", "remote::bedrock",

@@ -104,7 +104,7 @@ Model Model::from_json(const json::value& value) {
 
 json::object Shield::to_json() const {
   return json::object{
-      {"identifier", identifier}, {"provider_resource_id", provider_resource_id},
+      {"identifier", identifier},   {"provider_resource_id", provider_resource_id},
       {"provider_id", provider_id}, {"type", "shield"},
       {"owner", owner_json(owner)}, {"params", params},
   };

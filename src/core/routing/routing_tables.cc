@@ -34,9 +34,9 @@ std::pair<std::string, Provider*> choose_provider(const std::map<std::string, Pr
     auto it = providers.find(*provider_id);
     if (it == providers.end()) {
       std::string known = provider_ids(providers);
-      throw ApiError::not_found("Provider '" + *provider_id + "' not found for " +
-                                std::string(api) + " (configured: " +
-                                (known.empty() ? std::string("none") : known) + ")");
+      throw ApiError::not_found(
+          "Provider '" + *provider_id + "' not found for " + std::string(api) +
+          " (configured: " + (known.empty() ? std::string("none") : known) + ")");
     }
     return *it;
   }
@@ -53,15 +53,17 @@ std::pair<std::string, Provider*> choose_provider(const std::map<std::string, Pr
 }
 
 void require_id(const std::string& id, std::string_view field) {
-  if (id.empty()) throw ApiError::bad_request("Field '" + std::string(field) + "' must not be empty");
+  if (id.empty())
+    throw ApiError::bad_request("Field '" + std::string(field) + "' must not be empty");
 }
 
 }  // namespace
 
 // ---------------------------------------------------------------- models
 
-ModelsRoutingTable::ModelsRoutingTable(registry::ResourceRegistry& registry,
-                                       std::map<std::string, providers::InferenceProvider*> providers)
+ModelsRoutingTable::ModelsRoutingTable(
+    registry::ResourceRegistry& registry,
+    std::map<std::string, providers::InferenceProvider*> providers)
     : registry_(registry), providers_(std::move(providers)) {}
 
 std::vector<apis::Model> ModelsRoutingTable::list() const {
@@ -90,12 +92,13 @@ apis::Model ModelsRoutingTable::register_model(const RegisterModelRequest& reque
                                                OnExisting on_existing) {
   require_id(request.model_id, "model_id");
   std::lock_guard lock(write_mutex_);
-  auto [provider_id, provider] =
-      choose_provider(providers_, request.provider_id, "inference", "model '" + request.model_id + "'");
+  auto [provider_id, provider] = choose_provider(providers_, request.provider_id, "inference",
+                                                 "model '" + request.model_id + "'");
   if (on_existing == OnExisting::kConflict && registry_.get(kModel, request.model_id)) {
     throw ApiError::conflict("Model '" + request.model_id +
                              "' is already registered; unregister it first "
-                             "(DELETE /v1/models/" + request.model_id + ")");
+                             "(DELETE /v1/models/" +
+                             request.model_id + ")");
   }
   apis::Model model;
   model.identifier = request.model_id;
@@ -140,8 +143,9 @@ providers::InferenceProvider& ModelsRoutingTable::provider_for(const apis::Model
 
 // ---------------------------------------------------------------- shields
 
-ShieldsRoutingTable::ShieldsRoutingTable(registry::ResourceRegistry& registry,
-                                         std::map<std::string, providers::SafetyProvider*> providers)
+ShieldsRoutingTable::ShieldsRoutingTable(
+    registry::ResourceRegistry& registry,
+    std::map<std::string, providers::SafetyProvider*> providers)
     : registry_(registry), providers_(std::move(providers)) {}
 
 std::vector<apis::Shield> ShieldsRoutingTable::list() const {
@@ -163,8 +167,8 @@ apis::Shield ShieldsRoutingTable::register_shield(const RegisterShieldRequest& r
                                                   OnExisting on_existing) {
   require_id(request.shield_id, "shield_id");
   std::lock_guard lock(write_mutex_);
-  auto [provider_id, provider] =
-      choose_provider(providers_, request.provider_id, "safety", "shield '" + request.shield_id + "'");
+  auto [provider_id, provider] = choose_provider(providers_, request.provider_id, "safety",
+                                                 "shield '" + request.shield_id + "'");
   if (on_existing == OnExisting::kConflict && registry_.get(kShield, request.shield_id)) {
     throw ApiError::conflict("Shield '" + request.shield_id + "' is already registered");
   }

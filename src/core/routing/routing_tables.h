@@ -93,8 +93,7 @@ class VectorDBsRoutingTable {
 
   std::vector<apis::VectorDB> list() const;
   apis::VectorDB get(const std::string& vector_db_id) const;
-  apis::VectorDB register_vector_db(const RegisterVectorDBRequest& request,
-                                    OnExisting on_existing);
+  apis::VectorDB register_vector_db(const RegisterVectorDBRequest& request, OnExisting on_existing);
   void unregister_vector_db(const std::string& vector_db_id);
 
  private:

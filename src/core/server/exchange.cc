@@ -7,24 +7,40 @@ namespace llama_stack {
 
 std::string error_type_for_status(int status) {
   switch (status) {
-    case 400: return "invalid_request_error";
-    case 401: return "authentication_error";
-    case 403: return "permission_error";
-    case 404: return "not_found_error";
-    case 405: return "method_not_allowed";
-    case 409: return "conflict_error";
-    case 413: return "request_too_large";
-    case 422: return "invalid_request_error";
-    case 429: return "rate_limit_error";
-    case 501: return "not_implemented_error";
-    case 502: return "upstream_error";
-    case 503: return "service_unavailable";
-    case 504: return "timeout_error";
-    default: return status >= 500 ? "api_error" : "invalid_request_error";
+    case 400:
+      return "invalid_request_error";
+    case 401:
+      return "authentication_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found_error";
+    case 405:
+      return "method_not_allowed";
+    case 409:
+      return "conflict_error";
+    case 413:
+      return "request_too_large";
+    case 422:
+      return "invalid_request_error";
+    case 429:
+      return "rate_limit_error";
+    case 501:
+      return "not_implemented_error";
+    case 502:
+      return "upstream_error";
+    case 503:
+      return "service_unavailable";
+    case 504:
+      return "timeout_error";
+    default:
+      return status >= 500 ? "api_error" : "invalid_request_error";
   }
 }
 
-std::string ApiError::type() const { return type_.empty() ? error_type_for_status(status_) : type_; }
+std::string ApiError::type() const {
+  return type_.empty() ? error_type_for_status(status_) : type_;
+}
 
 namespace server {
 
@@ -35,7 +51,8 @@ const std::string& RequestContext::param(const std::string& name) const {
 }
 
 json::value RequestContext::json_body() const {
-  if (request.body.empty()) throw ApiError::bad_request("Request body is empty; expected a JSON object");
+  if (request.body.empty())
+    throw ApiError::bad_request("Request body is empty; expected a JSON object");
   json::value value;
   try {
     value = parse_json(request.body);
@@ -54,8 +71,8 @@ HttpResponse make_error_response(const ApiError& error) {
   response.status = error.status();
   json::object body{
       {"detail", error.what()},
-      {"error", json::object{{"message", error.what()}, {"type", error.type()},
-                             {"code", error.status()}}},
+      {"error",
+       json::object{{"message", error.what()}, {"type", error.type()}, {"code", error.status()}}},
   };
   response.body = to_json(body);
   for (const auto& [name, value] : error.headers()) response.headers.add(name, value);

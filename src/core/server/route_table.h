@@ -25,8 +25,8 @@ struct Route {
   std::string method;
   std::string path;  // template
   Handler handler;
-  std::string api;          // Llama Stack API name, for /v1/inspect/routes
-  bool is_public = false;   // served without authentication (health, version)
+  std::string api;         // Llama Stack API name, for /v1/inspect/routes
+  bool is_public = false;  // served without authentication (health, version)
 };
 
 struct RouteMatch {
@@ -34,7 +34,7 @@ struct RouteMatch {
   Kind kind = Kind::kNotFound;
   const Route* route = nullptr;
   std::map<std::string, std::string> params;  // percent-decoded
-  std::vector<std::string> allowed_methods;    // for kMethodNotAllowed
+  std::vector<std::string> allowed_methods;   // for kMethodNotAllowed
 };
 
 class RouteTable {

@@ -26,7 +26,9 @@ bool is_lower_hex(std::string_view s) {
   return true;
 }
 
-bool all_zero(std::string_view s) { return s.find_first_not_of('0') == std::string_view::npos; }
+bool all_zero(std::string_view s) {
+  return s.find_first_not_of('0') == std::string_view::npos;
+}
 
 }  // namespace
 
@@ -55,9 +57,8 @@ void ServerCore::dispatch(const std::shared_ptr<Exchange>& exchange) const {
     assign_trace_ids(context);
     RouteMatch match = routes_.match(context.request.method, context.request.path);
     if (match.kind == RouteMatch::Kind::kNotFound) {
-      exchange->send_error(ApiError::not_found("Not Found: no route for " +
-                                               context.request.method + " " +
-                                               context.request.path));
+      exchange->send_error(ApiError::not_found("Not Found: no route for " + context.request.method +
+                                               " " + context.request.path));
       return;
     }
     if (match.kind == RouteMatch::Kind::kMethodNotAllowed) {
@@ -91,9 +92,11 @@ void ServerCore::run_chain(const std::shared_ptr<Exchange>& exchange) const {
   while (exchange->next_filter < filters_.size()) {
     Filter& filter = *filters_[exchange->next_filter++];
     switch (filter.on_request(exchange)) {
-      case FilterStatus::kContinue: continue;
+      case FilterStatus::kContinue:
+        continue;
       case FilterStatus::kStop:
-      case FilterStatus::kPending: return;
+      case FilterStatus::kPending:
+        return;
     }
   }
   try {
@@ -102,8 +105,8 @@ void ServerCore::run_chain(const std::shared_ptr<Exchange>& exchange) const {
     if (!exchange->responded()) {
       exchange->send_exception(std::current_exception());
     } else {
-      LS_ERROR(kServer, "handler threw after responding to {} {}",
-               exchange->request().method, exchange->request().target);
+      LS_ERROR(kServer, "handler threw after responding to {} {}", exchange->request().method,
+               exchange->request().target);
     }
   }
 }

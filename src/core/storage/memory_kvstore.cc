@@ -122,7 +122,9 @@ class NamespacedKVStore final : public KVStore {
 
 }  // namespace
 
-std::unique_ptr<KVStore> make_memory_kvstore() { return std::make_unique<MemoryKVStore>(); }
+std::unique_ptr<KVStore> make_memory_kvstore() {
+  return std::make_unique<MemoryKVStore>();
+}
 
 std::unique_ptr<KVStore> make_namespaced_kvstore(std::shared_ptr<KVStore> inner,
                                                  std::string name_space) {

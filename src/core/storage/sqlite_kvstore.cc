@@ -47,8 +47,9 @@ class Statement {
   }
   std::string text(int column) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
-    return p == nullptr ? std::string()
-                        : std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+    return p == nullptr
+               ? std::string()
+               : std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
   }
   std::int64_t int64(int column) const { return sqlite3_column_int64(stmt_, column); }
 
@@ -64,8 +65,8 @@ class SqliteKVStore final : public KVStore {
     const auto parent = std::filesystem::path(db_path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     if (ec) {
-      throw StorageError("cannot create directory '" + parent.string() + "' for kvstore: " +
-                         ec.message());
+      throw StorageError("cannot create directory '" + parent.string() +
+                         "' for kvstore: " + ec.message());
     }
     if (sqlite3_open_v2(db_path.c_str(), &db_,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -92,8 +93,8 @@ class SqliteKVStore final : public KVStore {
 
   std::optional<std::string> get(std::string_view key) override {
     std::lock_guard lock(mutex_);
-    Statement s(db_,
-                "SELECT value FROM kvstore WHERE key = ? AND (expiration IS NULL OR expiration > ?)");
+    Statement s(
+        db_, "SELECT value FROM kvstore WHERE key = ? AND (expiration IS NULL OR expiration > ?)");
     s.bind(1, key).bind(2, now());
     if (!s.step()) return std::nullopt;
     return s.text(0);

@@ -7,8 +7,8 @@ namespace llama_stack {
 std::optional<std::string> check_http_url(std::string_view text) {
   auto parsed = boost::urls::parse_absolute_uri(text);
   if (!parsed) {
-    return "'" + std::string(text) + "' is not a valid absolute URL (" +
-           parsed.error().message() + ")";
+    return "'" + std::string(text) + "' is not a valid absolute URL (" + parsed.error().message() +
+           ")";
   }
   const auto scheme = parsed->scheme();
   if (scheme != "http" && scheme != "https") {

@@ -107,11 +107,11 @@ class LlamaGuardSafety final : public SafetyProvider {
     if (shield.provider_resource_id.find("Llama-Guard") == std::string::npos &&
         shield.provider_resource_id.find("llama-guard") == std::string::npos &&
         shield.provider_resource_id.find("llama_guard") == std::string::npos) {
-      throw ApiError::bad_request("Shield '" + shield.identifier + "' of provider '" +
-                                  context_.provider_id +
-                                  "' (inline::llama-guard) must name a Llama Guard model "
-                                  "(e.g. meta-llama/Llama-Guard-3-8B) as provider_shield_id, got '" +
-                                  shield.provider_resource_id + "'");
+      throw ApiError::bad_request(
+          "Shield '" + shield.identifier + "' of provider '" + context_.provider_id +
+          "' (inline::llama-guard) must name a Llama Guard model "
+          "(e.g. meta-llama/Llama-Guard-3-8B) as provider_shield_id, got '" +
+          shield.provider_resource_id + "'");
     }
     return shield;
   }
@@ -129,7 +129,9 @@ ProviderSpec faiss_spec() {
   spec.provider_type = "inline::faiss";
   spec.description = "FAISS vector index with kvstore persistence";
   spec.api_dependencies = {"inference"};
-  spec.validate_config = [](const ConfigNode& node, Diagnostics& d) { FaissConfig::parse(node, d); };
+  spec.validate_config = [](const ConfigNode& node, Diagnostics& d) {
+    FaissConfig::parse(node, d);
+  };
   spec.create = [](const ProviderContext& context, const ConfigNode& node) {
     Diagnostics ignored;
     return std::unique_ptr<Provider>(new FaissVectorIO(context, FaissConfig::parse(node, ignored)));

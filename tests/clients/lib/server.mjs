@@ -154,6 +154,8 @@ async function healthOk(baseUrl) {
  *   extraArgs  more CLI arguments after `--port N`
  *   env        extra environment (a value of undefined removes the variable)
  *   timeoutMs  health wait (default 20 s)
+ *   healthOk   async (baseUrl) => boolean, replaces the plain-HTTP health probe (e.g. for TLS)
+ *   scheme     'http' (default) or 'https', for baseUrl
  *
  * Returns {port, baseUrl, proc, tmpDir, configPath, output(), stop()}.
  * stop() sends SIGTERM, waits for the exit (SIGKILL after 10 s) and resolves with
@@ -161,6 +163,8 @@ async function healthOk(baseUrl) {
  */
 export async function startServer(yaml, options = {}) {
   const { configName = 'run.yaml', extraArgs = [], env = {}, timeoutMs = HEALTH_TIMEOUT_MS } = options;
+  const probe = options.healthOk ?? healthOk;
+  const scheme = options.scheme ?? 'http';
   binaryPath(); // fail early (and before making a temp dir) when $LLAMA_STACK_BIN is unset
   const ownTmp = !options.tmpDir;
   const tmpDir = options.tmpDir ?? (await makeTmpDir());
@@ -174,7 +178,7 @@ export async function startServer(yaml, options = {}) {
   // The free port can be taken between our probe and the server's bind; retry once then.
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const baseUrl = `http://127.0.0.1:${port}`;
+    const baseUrl = `${scheme}://127.0.0.1:${port}`;
     const run = spawnCollect(['run', configPath, '--port', String(port), ...extraArgs], {
       env: childEnv(tmpDir, env),
       cwd: tmpDir,
@@ -188,7 +192,7 @@ export async function startServer(yaml, options = {}) {
     let healthy = false;
     while (Date.now() < deadline) {
       if (exitInfo) break;
-      if (await healthOk(baseUrl)) {
+      if (await probe(baseUrl)) {
         healthy = true;
         break;
       }

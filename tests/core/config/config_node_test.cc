@@ -67,8 +67,8 @@ TEST(SubstituteEnv, MalformedReferencesAreSyntaxErrors) {
 
 TEST(LoadYaml, ErrorsCarryFileLineColumnAndPath) {
   Diagnostics d;
-  ConfigNode root = load_yaml("a:\n  b:\n  - x: ok\n  - x: ${env.MISSING_VAR}\n", "run.yaml",
-                              fake_env({}), d);
+  ConfigNode root =
+      load_yaml("a:\n  b:\n  - x: ok\n  - x: ${env.MISSING_VAR}\n", "run.yaml", fake_env({}), d);
   ASSERT_TRUE(d.has_errors());
   const Diagnostic e = d.errors().front();
   EXPECT_EQ(e.location.file, "run.yaml");
@@ -105,8 +105,8 @@ TEST(LoadYaml, EmptySubstitutionBecomesNull) {
 
 TEST(ConfigNode, ToJsonInfersPlainScalarsOnly) {
   Diagnostics d;
-  ConfigNode root = load_yaml("i: 8321\nf: 0.5\nb: true\nn: null\ns: \"8321\"\nt: text\n", "f",
-                              fake_env({}), d);
+  ConfigNode root =
+      load_yaml("i: 8321\nf: 0.5\nb: true\nn: null\ns: \"8321\"\nt: text\n", "f", fake_env({}), d);
   json::value v = root.to_json();
   EXPECT_TRUE(v.at("i").is_int64());
   EXPECT_TRUE(v.at("f").is_double());

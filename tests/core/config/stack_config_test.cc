@@ -21,7 +21,8 @@ Parsed parse(const std::string& yaml, bool validate = true) {
   };
   ConfigNode root = load_yaml(yaml, "run.yaml", env, p.diagnostics);
   p.config = parse_stack_config(root, p.diagnostics);
-  if (validate) validate_stack_config(p.config, registry::ProviderRegistry::builtin(), p.diagnostics);
+  if (validate)
+    validate_stack_config(p.config, registry::ProviderRegistry::builtin(), p.diagnostics);
   return p;
 }
 
@@ -199,7 +200,8 @@ providers:
     provider_type: inline::llama-guard
     config: {}
 )");
-  EXPECT_TRUE(has_error(p.diagnostics, "providers.safety[0]", "needs a provider for api 'inference'"))
+  EXPECT_TRUE(
+      has_error(p.diagnostics, "providers.safety[0]", "needs a provider for api 'inference'"))
       << report(p.diagnostics);
 }
 
@@ -215,7 +217,8 @@ models:
 - {model_id: m1, provider_id: zzz}
 - {model_id: m2}
 )");
-  EXPECT_TRUE(has_error(p.diagnostics, "models[0].provider_id", "no inference provider with provider_id 'zzz'"))
+  EXPECT_TRUE(has_error(p.diagnostics, "models[0].provider_id",
+                        "no inference provider with provider_id 'zzz'"))
       << report(p.diagnostics);
   EXPECT_TRUE(has_error(p.diagnostics, "models[1]", "provider_id is required"))
       << report(p.diagnostics);
@@ -231,7 +234,8 @@ server:
   tls_certfile: /c.pem
 )");
   EXPECT_TRUE(has_error(p.diagnostics, "server.port", "expected an integer"));
-  EXPECT_TRUE(has_error(p.diagnostics, "server", "tls_certfile and tls_keyfile must be set together"));
+  EXPECT_TRUE(
+      has_error(p.diagnostics, "server", "tls_certfile and tls_keyfile must be set together"));
 }
 
 TEST(StackConfig, AuthAndQuotaAreRefusedUntilImplemented) {

@@ -10,7 +10,8 @@ namespace {
 class FakeInference : public providers::InferenceProvider {
  public:
   apis::Model register_model(apis::Model model) override {
-    if (model.provider_resource_id == "refuse-me") throw ApiError::bad_request("refused by provider");
+    if (model.provider_resource_id == "refuse-me")
+      throw ApiError::bad_request("refused by provider");
     ++registered;
     return model;
   }
@@ -102,7 +103,8 @@ TEST_F(RoutingTablesTest, EmbeddingModelsNeedADimension) {
   r.model_type = apis::ModelType::kEmbedding;
   EXPECT_EQ(status_of([&] { models_.register_model(r, OnExisting::kConflict); }), 400);
   r.metadata["embedding_dimension"] = 768;
-  EXPECT_EQ(models_.register_model(r, OnExisting::kConflict).model_type, apis::ModelType::kEmbedding);
+  EXPECT_EQ(models_.register_model(r, OnExisting::kConflict).model_type,
+            apis::ModelType::kEmbedding);
 }
 
 TEST_F(RoutingTablesTest, VectorDBsTakeTheModelsDimension) {

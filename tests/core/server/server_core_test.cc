@@ -10,7 +10,10 @@ namespace {
 // Captures what a handler sends.
 class RecordingSink : public ResponseSink {
  public:
-  void send(HttpResponse r) override { response = std::move(r); ++sends; }
+  void send(HttpResponse r) override {
+    response = std::move(r);
+    ++sends;
+  }
   void start_stream(int status, Headers headers, std::string) override {
     response.status = status;
     response.headers = std::move(headers);
@@ -48,23 +51,28 @@ Result call(const ServerCore& core, std::string method, std::string path, Header
 
 ServerCore make_core(std::vector<std::unique_ptr<Filter>> filters = {}) {
   RouteTable t;
-  t.add({"GET", "/ok", [](const std::shared_ptr<Exchange>& ex) {
+  t.add({"GET", "/ok",
+         [](const std::shared_ptr<Exchange>& ex) {
            ex->send_json(200, json::object{{"ok", true}});
-         }, "test"});
-  t.add({"GET", "/api-error", [](const std::shared_ptr<Exchange>&) {
-           throw ApiError::conflict("already there");
-         }, "test"});
-  t.add({"GET", "/std-error", [](const std::shared_ptr<Exchange>&) {
-           throw std::runtime_error("secret internal detail");
-         }, "test"});
-  t.add({"GET", "/storage-error", [](const std::shared_ptr<Exchange>&) {
-           throw storage::StorageError("disk I/O error");
-         }, "test"});
-  t.add({"GET", "/stream", [](const std::shared_ptr<Exchange>& ex) {
+         },
+         "test"});
+  t.add({"GET", "/api-error",
+         [](const std::shared_ptr<Exchange>&) { throw ApiError::conflict("already there"); },
+         "test"});
+  t.add(
+      {"GET", "/std-error",
+       [](const std::shared_ptr<Exchange>&) { throw std::runtime_error("secret internal detail"); },
+       "test"});
+  t.add({"GET", "/storage-error",
+         [](const std::shared_ptr<Exchange>&) { throw storage::StorageError("disk I/O error"); },
+         "test"});
+  t.add({"GET", "/stream",
+         [](const std::shared_ptr<Exchange>& ex) {
            ex->start_stream(200, "text/event-stream");
            ex->write_chunk("data: 1\n\n");
            ex->end_stream();
-         }, "test"});
+         },
+         "test"});
   return ServerCore(std::move(t), std::move(filters));
 }
 

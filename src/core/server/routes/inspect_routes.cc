@@ -28,9 +28,8 @@ bool is_secret_key(std::string_view key) {
   std::string k(key);
   std::transform(k.begin(), k.end(), k.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  for (std::string_view marker :
-       {"api_key", "apikey", "api_token", "token", "password", "secret", "authorization",
-        "private_key", "credential"}) {
+  for (std::string_view marker : {"api_key", "apikey", "api_token", "token", "password", "secret",
+                                  "authorization", "private_key", "credential"}) {
     if (k.find(marker) != std::string::npos) return true;
   }
   return false;
@@ -61,9 +60,8 @@ json::value redact_secrets(const json::value& value) {
   if (value.is_object()) {
     json::object out;
     for (const auto& kv : value.get_object()) {
-      out[kv.key()] = is_secret_key(kv.key()) && !kv.value().is_null()
-                          ? json::value("********")
-                          : redact_secrets(kv.value());
+      out[kv.key()] = is_secret_key(kv.key()) && !kv.value().is_null() ? json::value("********")
+                                                                       : redact_secrets(kv.value());
     }
     return out;
   }
@@ -92,9 +90,10 @@ void add_inspect_routes(RouteTable& table, Stack& stack) {
              [&stack](const std::shared_ptr<Exchange>& ex) {
                json::array data;
                for (const Route& route : *ex->context().route_table) {
-                 data.push_back(json::object{{"route", route.path},
-                                             {"method", route.method},
-                                             {"provider_types", provider_types_for(stack, route.api)}});
+                 data.push_back(
+                     json::object{{"route", route.path},
+                                  {"method", route.method},
+                                  {"provider_types", provider_types_for(stack, route.api)}});
                }
                ex->send_json(200, json::object{{"data", std::move(data)}});
              },

@@ -53,8 +53,8 @@ void add_model_routes(RouteTable& table, Stack& stack) {
                if (auto type = body.optional_string("model_type")) {
                  auto parsed = apis::parse_model_type(*type);
                  if (!parsed) {
-                   throw ApiError::bad_request("Field 'model_type' must be 'llm' or 'embedding', got '" +
-                                               *type + "'");
+                   throw ApiError::bad_request(
+                       "Field 'model_type' must be 'llm' or 'embedding', got '" + *type + "'");
                  }
                  request.model_type = *parsed;
                }
@@ -90,7 +90,8 @@ void add_shield_routes(RouteTable& table, Stack& stack) {
                request.provider_id = body.optional_string("provider_id");
                request.params = body.optional_object("params");
                request.owner = ex->context().user;
-               auto shield = stack.shields().register_shield(request, routing::OnExisting::kConflict);
+               auto shield =
+                   stack.shields().register_shield(request, routing::OnExisting::kConflict);
                ex->send_json(200, shield.to_json());
              },
              "shields"});

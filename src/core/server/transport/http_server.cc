@@ -122,7 +122,6 @@ HttpRequest to_http_request(const http::request<http::string_body>& req,
     out.headers.add(field.name_string(), std::string(field.value()));
   }
   out.body = req.body();
-  error_code ec;
   auto address = remote.address();
   if (address.is_v6() && address.to_v6().is_v4_mapped()) {
     address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
@@ -324,15 +323,16 @@ struct HttpServer::Impl {
 
   // Answers a request that failed before dispatch (too large, malformed).
   template <typename Stream>
-  asio::awaitable<void> reply_early(Stream& stream, const ApiError& error, const tcp::endpoint& remote,
-                                    const std::string& target, std::string method = "-") {
+  asio::awaitable<void> reply_early(Stream& stream, const ApiError& error,
+                                    const tcp::endpoint& remote, const std::string& target,
+                                    std::string method = "-") {
     HttpRequest request;
     request.method = std::move(method);
     request.target = target;
-    error_code ec;
     request.remote_address = remote.address().to_string();
     auto channel = std::make_shared<EventChannel>(co_await asio::this_coro::executor, 4);
-    auto exchange = std::make_shared<Exchange>(std::move(request), std::make_shared<ChannelSink>(channel));
+    auto exchange =
+        std::make_shared<Exchange>(std::move(request), std::make_shared<ChannelSink>(channel));
     assign_trace_ids(exchange->context());
     exchange->send_error(error);
     auto [rec, event] = co_await channel->async_receive(kUseTuple);
@@ -361,55 +361,56 @@ struct HttpServer::Impl {
       if (ec) {
         if (ec == http::error::body_limit) {
           // Beast checks Content-Length against the limit while parsing the header.
-          co_await reply_early(stream,
-                               ApiError::payload_too_large(
-                                   "Request body exceeds the limit of " +
-                                   std::to_string(options.max_body_bytes) + " bytes"),
-                               remote, std::string(parser.get().target()),
-                               std::string(parser.get().method_string()));
+          co_await reply_early(
+              stream,
+              ApiError::payload_too_large("Request body exceeds the limit of " +
+                                          std::to_string(options.max_body_bytes) + " bytes"),
+              remote, std::string(parser.get().target()),
+              std::string(parser.get().method_string()));
         } else if (ec == http::error::header_limit) {
-          co_await reply_early(stream, ApiError(431, "Request headers exceed the limit of " +
-                                                         std::to_string(options.max_header_bytes) +
-                                                         " bytes"),
-                               remote, "");
+          co_await reply_early(
+              stream,
+              ApiError(431, "Request headers exceed the limit of " +
+                                std::to_string(options.max_header_bytes) + " bytes"),
+              remote, "");
         } else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
                    ec != asio::error::operation_aborted && ec != beast::error::timeout &&
                    ec != asio::error::connection_reset && ec != asio::error::bad_descriptor &&
                    ec.category() != asio::error::get_ssl_category() &&
                    ec != asio::ssl::error::stream_truncated && n > 0) {
-          co_await reply_early(stream, ApiError::bad_request("Malformed HTTP request: " + ec.message()),
-                               remote, "");
+          co_await reply_early(
+              stream, ApiError::bad_request("Malformed HTTP request: " + ec.message()), remote, "");
         }
         co_return;
       }
       connection.busy = true;
       const std::string target(parser.get().target());
       if (auto length = parser.content_length(); length && *length > options.max_body_bytes) {
-        co_await reply_early(stream,
-                             ApiError::payload_too_large(
-                                 "Request body of " + std::to_string(*length) +
-                                 " bytes exceeds the limit of " +
-                                 std::to_string(options.max_body_bytes) + " bytes"),
-                             remote, target, std::string(parser.get().method_string()));
+        co_await reply_early(
+            stream,
+            ApiError::payload_too_large("Request body of " + std::to_string(*length) +
+                                        " bytes exceeds the limit of " +
+                                        std::to_string(options.max_body_bytes) + " bytes"),
+            remote, target, std::string(parser.get().method_string()));
         co_return;
       }
       if (!parser.is_done()) {
         beast::get_lowest_layer(stream).expires_after(options.request_timeout);
         auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
         if (bec == http::error::body_limit) {
-          co_await reply_early(stream,
-                               ApiError::payload_too_large("Request body exceeds the limit of " +
-                                                           std::to_string(options.max_body_bytes) +
-                                                           " bytes"),
-                               remote, target, std::string(parser.get().method_string()));
+          co_await reply_early(
+              stream,
+              ApiError::payload_too_large("Request body exceeds the limit of " +
+                                          std::to_string(options.max_body_bytes) + " bytes"),
+              remote, target, std::string(parser.get().method_string()));
           co_return;
         }
         if (bec) {
           if (bec != beast::error::timeout && bec != http::error::end_of_stream &&
               bec != asio::error::eof && bec != asio::error::connection_reset) {
-            co_await reply_early(stream, ApiError::bad_request("Malformed HTTP request body: " +
-                                                               bec.message()),
-                                 remote, target);
+            co_await reply_early(
+                stream, ApiError::bad_request("Malformed HTTP request body: " + bec.message()),
+                remote, target);
           }
           co_return;
         }
@@ -543,7 +544,9 @@ HttpServer::HttpServer(ServerOptions options, const ServerCore& core)
 
 HttpServer::~HttpServer() = default;
 
-void HttpServer::listen() { impl_->listen(); }
+void HttpServer::listen() {
+  impl_->listen();
+}
 
 std::vector<std::string> HttpServer::local_addresses() const {
   std::vector<std::string> out;

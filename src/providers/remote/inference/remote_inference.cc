@@ -41,7 +41,8 @@ struct VllmConfig {
     if (c.url) {
       if (auto error = check_http_url(*c.url)) diagnostics.error(*r.self().find("url"), *error);
     } else {
-      diagnostics.warning(node, "remote::vllm has no url; inference calls will fail until it is set");
+      diagnostics.warning(node,
+                          "remote::vllm has no url; inference calls will fail until it is set");
     }
     c.max_tokens = r.integer("max_tokens", 1, INT32_MAX).value_or(c.max_tokens);
     c.api_token = r.string_or("api_token", c.api_token);
