@@ -48,6 +48,13 @@ void validate_stack_config(const config::StackRunConfig& config,
                            const registry::ProviderRegistry& providers,
                            config::Diagnostics& diagnostics) {
   for (const auto& entry : config.providers) {
+    if (!config.apis.empty() &&
+        std::find(config.apis.begin(), config.apis.end(), entry.api) == config.apis.end()) {
+      diagnostics.warning(entry.node,
+                          "api '" + entry.api +
+                              "' is not listed in `apis`: this provider is created "
+                              "(others may depend on it) but its routes are not served");
+    }
     const auto* spec = providers.find(entry.api, entry.provider_type);
     if (spec == nullptr) {
       const config::ConfigNode* at = entry.node.find("provider_type");
@@ -267,13 +274,22 @@ void Stack::shutdown() noexcept {
   }
 }
 
+bool Stack::serves(std::string_view api) const {
+  // As in Llama Stack: `apis` lists what is served; empty means every API
+  // that has a provider.
+  if (!config_.apis.empty()) {
+    return std::find(config_.apis.begin(), config_.apis.end(), api) != config_.apis.end();
+  }
+  return has_provider_for(config_, api);
+}
+
 server::RouteTable Stack::build_routes() {
   server::RouteTable table;
   server::routes::add_inspect_routes(table, *this);
   server::routes::add_provider_routes(table, *this);
-  server::routes::add_model_routes(table, *this);
-  server::routes::add_shield_routes(table, *this);
-  server::routes::add_vector_db_routes(table, *this);
+  if (serves("inference")) server::routes::add_model_routes(table, *this);
+  if (serves("safety")) server::routes::add_shield_routes(table, *this);
+  if (serves("vector_io")) server::routes::add_vector_db_routes(table, *this);
   return table;
 }
 

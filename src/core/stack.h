@@ -59,6 +59,8 @@ class Stack {
   routing::VectorDBsRoutingTable& vector_dbs() { return *vector_dbs_; }
   const std::string& metadata_store_path() const { return metadata_store_path_; }
 
+  // Whether the routes of `api` are served (see `apis` in run.yaml).
+  bool serves(std::string_view api) const;
   // The HTTP routes for every API this stack serves.
   server::RouteTable build_routes();
 

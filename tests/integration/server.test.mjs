@@ -143,3 +143,20 @@ test('SIGTERM with idle keep-alive connections exits cleanly without waiting out
   assert.equal(result.code, 0);
   for (const s of sockets) s.destroy();
 });
+
+test('only the APIs listed in `apis` are served', async () => {
+  const server = await startServer(
+    BASE_CONFIG.replace('image_name: server-test', 'image_name: server-test\napis: [inference]'),
+    { env: ENV },
+  );
+  try {
+    assert.equal((await fetch(`${server.baseUrl}/v1/models`)).status, 200);
+    assert.equal((await fetch(`${server.baseUrl}/v1/shields`)).status, 404);
+    assert.equal((await fetch(`${server.baseUrl}/v1/vector-dbs`)).status, 404);
+    const routes = (await (await fetch(`${server.baseUrl}/v1/inspect/routes`)).json()).data;
+    assert.ok(routes.some((r) => r.route === '/v1/models'));
+    assert.ok(!routes.some((r) => r.route.startsWith('/v1/shields')));
+  } finally {
+    await server.stop();
+  }
+});
