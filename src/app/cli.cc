@@ -219,7 +219,9 @@ int command_run(const std::vector<std::string>& args) {
     port = static_cast<int>(value);
   }
 
-  Stack stack(std::move(stack_config), registry::ProviderRegistry::builtin());
+  IoRuntime runtime(static_cast<int>(stack_config.server.workers));
+  runtime.start();
+  Stack stack(std::move(stack_config), registry::ProviderRegistry::builtin(), runtime);
   try {
     stack.initialize();
   } catch (const std::exception& e) {
@@ -240,9 +242,8 @@ int command_run(const std::vector<std::string>& args) {
   server_options.idle_timeout = std::chrono::seconds(server_config.idle_timeout_seconds);
   server_options.request_timeout = std::chrono::seconds(server_config.request_timeout_seconds);
   server_options.shutdown_timeout = std::chrono::seconds(server_config.shutdown_timeout_seconds);
-  server_options.workers = static_cast<int>(server_config.workers);
 
-  server::HttpServer http(server_options, core);
+  server::HttpServer http(server_options, core, runtime);
   try {
     http.listen();
   } catch (const std::exception& e) {
@@ -256,6 +257,7 @@ int command_run(const std::vector<std::string>& args) {
                                       : "http");
   http.run(/*handle_signals=*/true);
   stack.shutdown();
+  runtime.stop();
   LS_INFO(kServer, "stopped");
   return 0;
 }

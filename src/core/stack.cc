@@ -137,8 +137,9 @@ std::vector<std::size_t> resolve_provider_order(const config::StackRunConfig& co
   return order;
 }
 
-Stack::Stack(config::StackRunConfig config, const registry::ProviderRegistry& providers)
-    : config_(std::move(config)), registry_(providers) {}
+Stack::Stack(config::StackRunConfig config, const registry::ProviderRegistry& providers,
+             IoRuntime& runtime)
+    : config_(std::move(config)), registry_(providers), runtime_(runtime) {}
 
 Stack::~Stack() {
   shutdown();
@@ -171,7 +172,8 @@ void Stack::initialize() {
     if (spec == nullptr) {
       throw StartupError(registry_.explain_unsupported(entry.api, entry.provider_type));
     }
-    providers::ProviderContext context{entry.api, entry.provider_id, entry.provider_type, &deps_};
+    providers::ProviderContext context{entry.api, entry.provider_id, entry.provider_type, &deps_,
+                                       &runtime_};
     ProviderInstance instance{entry, spec, nullptr};
     try {
       instance.impl = spec->create(context, entry.config);

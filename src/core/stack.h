@@ -12,6 +12,7 @@
 #include "core/registry/provider_registry.h"
 #include "core/registry/resource_registry.h"
 #include "core/routing/routing_tables.h"
+#include "core/runtime/io_runtime.h"
 #include "core/server/route_table.h"
 
 namespace llama_stack {
@@ -41,7 +42,9 @@ class Stack {
     std::unique_ptr<providers::Provider> impl;
   };
 
-  Stack(config::StackRunConfig config, const registry::ProviderRegistry& providers);
+  // `runtime` runs the providers' I/O (upstream HTTP); it must outlive the stack.
+  Stack(config::StackRunConfig config, const registry::ProviderRegistry& providers,
+        IoRuntime& runtime);
   ~Stack();
   Stack(const Stack&) = delete;
   Stack& operator=(const Stack&) = delete;
@@ -69,6 +72,7 @@ class Stack {
 
   config::StackRunConfig config_;
   const registry::ProviderRegistry& registry_;
+  IoRuntime& runtime_;
   std::string metadata_store_path_;
   std::shared_ptr<storage::KVStore> metadata_store_;
   std::unique_ptr<registry::ResourceRegistry> resources_;

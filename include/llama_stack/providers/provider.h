@@ -20,6 +20,10 @@ class ConfigNode;
 class Diagnostics;
 }  // namespace llama_stack::config
 
+namespace llama_stack {
+class IoRuntime;
+}
+
 namespace llama_stack::providers {
 
 struct HealthResponse {
@@ -70,6 +74,7 @@ struct ProviderContext {
   std::string provider_id;
   std::string provider_type;
   const ProviderDeps* deps = nullptr;
+  IoRuntime* runtime = nullptr;  // for upstream I/O (HttpClient)
 };
 
 // How the registry knows a provider type.

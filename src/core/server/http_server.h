@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/runtime/io_runtime.h"
 #include "core/server/server_core.h"
 
 namespace llama_stack::server {
@@ -29,12 +30,12 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds request_timeout{60};
   std::chrono::seconds shutdown_timeout{10};
-  int workers = 0;  // I/O threads; 0 → hardware concurrency
 };
 
 class HttpServer {
  public:
-  HttpServer(ServerOptions options, const ServerCore& core);
+  // `runtime` must be started and outlive the server.
+  HttpServer(ServerOptions options, const ServerCore& core, IoRuntime& runtime);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -46,8 +47,8 @@ class HttpServer {
   std::vector<std::string> local_addresses() const;
   std::uint16_t port() const;
 
-  // Serves until stop() or a signal (if handle_signals); then shuts down
-  // gracefully and returns.
+  // Serves (on the runtime's threads) until stop() or a signal (if
+  // handle_signals); returns once the graceful shutdown is complete.
   void run(bool handle_signals);
   // Thread-safe; may be called from a signal-free context or a handler.
   void stop();

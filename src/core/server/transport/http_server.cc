@@ -12,11 +12,13 @@
 #include <boost/beast/ssl.hpp>
 
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include "core/log/log.h"
+#include "core/server/transport/asio_access.h"
 
 namespace llama_stack::server {
 namespace {
@@ -152,7 +154,9 @@ struct HttpServer::Impl {
 
   ServerOptions options;
   const ServerCore& core;
-  asio::io_context ioc;
+  asio::io_context& ioc;
+  std::promise<void> finished;
+  std::atomic<bool> finished_set{false};
   std::optional<ssl::context> tls;
   std::vector<tcp::acceptor> acceptors;
   std::atomic<bool> stopping{false};
@@ -160,7 +164,12 @@ struct HttpServer::Impl {
   std::set<std::shared_ptr<Connection>> connections;
   std::optional<asio::signal_set> signals;
 
-  Impl(ServerOptions o, const ServerCore& c) : options(std::move(o)), core(c) {}
+  Impl(ServerOptions o, const ServerCore& c, IoRuntime& runtime)
+      : options(std::move(o)), core(c), ioc(io_context_of(runtime)) {}
+
+  void finish() {
+    if (!finished_set.exchange(true)) finished.set_value();
+  }
 
   void load_tls() {
     if (!options.tls_certfile) return;
@@ -505,7 +514,7 @@ struct HttpServer::Impl {
           LS_WARN(kServer, "shutdown deadline reached with {} connection(s) still open",
                   connection_count());
         }
-        ioc.stop();
+        finish();
         *poll = nullptr;  // break the self-reference
         return;
       }
@@ -539,8 +548,8 @@ struct HttpServer::Impl {
   }
 };
 
-HttpServer::HttpServer(ServerOptions options, const ServerCore& core)
-    : impl_(std::make_unique<Impl>(std::move(options), core)) {}
+HttpServer::HttpServer(ServerOptions options, const ServerCore& core, IoRuntime& runtime)
+    : impl_(std::make_unique<Impl>(std::move(options), core, runtime)) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -580,13 +589,8 @@ void HttpServer::run(bool handle_signals) {
   for (auto& acceptor : impl.acceptors) {
     asio::co_spawn(impl.ioc, impl.accept_loop(acceptor), asio::detached);
   }
-  int threads = impl.options.workers > 0 ? impl.options.workers
-                                         : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::max(threads, 1);
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([&impl] { impl.ioc.run(); });
-  impl.ioc.run();
-  for (auto& t : pool) t.join();
+  // The runtime's threads serve; this thread waits for the graceful shutdown.
+  impl.finished.get_future().wait();
 }
 
 void HttpServer::stop() {
