@@ -2,33 +2,55 @@
 // Time-to-ready probe for the llama-stack server.
 //
 //   node bench/ready.mjs [--runs N] [--warmup W] [--port P] [--idle-ms MS]
-//                        [--timeout-ms MS] -- <binary> <args...>
+//                        [--poll-ms X] [--trigger log|none] [--fallback-ms F]
+//                        [--timeout-ms MS]
+//                        [--baseline K] -- <binary> <args...>
 //
-// For every run: records a monotonic timestamp immediately before spawn(),
-// then polls http://127.0.0.1:P/v1/health back-to-back (a refused connect on
-// loopback comes back in tens of microseconds, so the effective poll interval
-// is well under 0.2 ms; no timer is involved, since Node timers cannot sleep
-// below 1 ms) until the first HTTP 200. Time-to-ready = that moment - t0.
+// For every run it records a monotonic timestamp immediately before spawn()
+// and stops the clock at the first "HTTP/1.1 200" status line answered to
+// GET /v1/health on 127.0.0.1:P. Time-to-ready = that moment - t0.
+//
+// How the probes are paced matters on a small machine: every refused connect
+// costs CPU in the kernel and in this process, which competes with the
+// starting server. So:
+//   --trigger log (default): read the server's stderr and send the first probe
+//       as soon as the "Listening on" line arrives (event driven, no polling
+//       while the server initialises); if that probe is not a 200, keep probing
+//       at --poll-ms. The server must log at INFO for category "server"
+//       (the default); until the line arrives it also probes every
+//       --fallback-ms (default 5), so a server that does not log it is still
+//       measured, at that resolution.
+//   --trigger none: poll from t0 at --poll-ms.
+//   --poll-ms 0 = back-to-back probes (a refused loopback connect returns in
+//       ~0.1-0.2 ms, so this is the "poll every 0.2 ms" loop); >= 1 uses a
+//       timer (Node timers cannot sleep below 1 ms).
 // With --idle-ms (> 0) it then waits that long with the server idle and reads
-// VmRSS / VmHWM from /proc/<pid>/status. Finally it sends SIGTERM and waits for
-// the process to exit before starting the next run.
+// VmRSS / VmHWM from /proc/<pid>/status. Finally it sends SIGTERM and waits
+// for the process to exit before starting the next run.
 //
 // Prints one JSON object on stdout:
-//   {"warmup":[{ready_ms,rss_kb,hwm_kb,exit_ms}...], "runs":[...], "baseline_ms":[...]}
+//   {"warmup":[{ready_ms,probes,rss_kb,hwm_kb,exit_ms,...}], "runs":[...],
+//    "baseline_ms":[...]}
 // baseline_ms: spawn -> exit of `<binary> --version` (exec + dynamic loading +
-// static initialisation, no config, no sockets), for reference.
+// static initialisation; no config, no sockets), for reference.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import fs from 'node:fs';
 
 function parseArgs(argv) {
-  const opts = { runs: 20, warmup: 1, port: 0, idleMs: 0, timeoutMs: 10000, baseline: 10 };
+  const opts = { runs: 20, warmup: 1, port: 0, idleMs: 0, timeoutMs: 10000, baseline: 10, pollMs: 0, fallbackMs: 5, trigger: 'log' };
   const sep = argv.indexOf('--');
   if (sep < 0) throw new Error('usage: ready.mjs [options] -- <binary> <args...>');
   const own = argv.slice(0, sep);
   opts.cmd = argv.slice(sep + 1);
   for (let i = 0; i < own.length; i += 2) {
-    const k = own[i], v = Number(own[i + 1]);
+    const k = own[i];
+    if (k === '--trigger') {
+      opts.trigger = own[i + 1];
+      if (!['log', 'none'].includes(opts.trigger)) throw new Error('--trigger must be log or none');
+      continue;
+    }
+    const v = Number(own[i + 1]);
     if (!Number.isFinite(v)) throw new Error(`bad value for ${k}`);
     if (k === '--runs') opts.runs = v;
     else if (k === '--warmup') opts.warmup = v;
@@ -36,6 +58,8 @@ function parseArgs(argv) {
     else if (k === '--idle-ms') opts.idleMs = v;
     else if (k === '--timeout-ms') opts.timeoutMs = v;
     else if (k === '--baseline') opts.baseline = v;
+    else if (k === '--poll-ms') opts.pollMs = v;
+    else if (k === '--fallback-ms') opts.fallbackMs = v;
     else throw new Error(`unknown option ${k}`);
   }
   if (!opts.port) throw new Error('--port is required');
@@ -85,20 +109,43 @@ function readStatus(pid) {
 async function oneRun(opts) {
   const [bin, ...args] = opts.cmd;
   let exited = null;
+  const useLog = opts.trigger === 'log';
   const t0 = nowMs();
-  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'ignore'] });
+  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', useLog ? 'pipe' : 'ignore'] });
   const exitP = new Promise((r) => child.on('exit', (code, sig) => { exited = { code, sig, t: nowMs() }; r(); }));
+  let listenMs = null;
+  let listenP = null;
+  if (useLog) {
+    // Resolves at the "Listening on" line (or when stderr closes without it).
+    listenP = new Promise((resolve) => {
+      let tail = '';
+      child.stderr.setEncoding('latin1');
+      child.stderr.on('data', (d) => {
+        if (listenMs !== null) return;   // keep draining: the access log follows
+        tail = (tail + d).slice(-4096);
+        if (tail.includes('Listening on')) { listenMs = nowMs() - t0; resolve(); }
+      });
+      child.stderr.on('close', resolve);
+    });
+  }
   let readyMs = null;
   let probes = 0;
   while (true) {
+    if (useLog && listenMs === null) {
+      // Wait for the line; probe every --fallback-ms meanwhile in case the
+      // server does not log it (e.g. LLAMA_STACK_LOGGING=server=warning).
+      await Promise.race([listenP, sleep(opts.fallbackMs)]);
+    }
     probes++;
     if (await probe(opts.port)) { readyMs = nowMs() - t0; break; }
     if (exited) throw new Error(`server exited before ready (code ${exited.code}, signal ${exited.sig})`);
     if (nowMs() - t0 > opts.timeoutMs) { child.kill('SIGKILL'); throw new Error('server not ready before timeout'); }
+    if (useLog && listenMs === null) continue;
+    if (opts.pollMs >= 1) await sleep(opts.pollMs);
     // Yield to the event loop (so the 'exit' event can be seen) without a timer.
-    await new Promise((r) => setImmediate(r));
+    else await new Promise((r) => setImmediate(r));
   }
-  const result = { ready_ms: readyMs, probes };
+  const result = { ready_ms: readyMs, listen_ms: listenMs, probes };
   if (opts.idleMs > 0) {
     await sleep(opts.idleMs);
     Object.assign(result, readStatus(child.pid));

@@ -132,21 +132,35 @@ echo "os:        $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
 echo "cpu:       $(nproc) cores, $CPU_MODEL"
 echo "memory:    ${MEM_TOTAL_MB} MB"
 echo "loadavg:   $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "binary:    $BIN ($(stat -c %s "$BIN") bytes)"
+BIN_STAMP="$(stat -c '%Y %s %i' "$BIN")"
+echo "binary:    $BIN ($(stat -c %s "$BIN") bytes, built $(date -u -d "@$(stat -c %Y "$BIN")" '+%Y-%m-%d %H:%M:%S UTC'))"
 echo "commit:    $COMMIT$DIRTY"
 echo "tools:     node $(node --version), $(wrk --version 2>&1 | head -1 | awk '{print $1, $2}')"
 echo "port:      $PORT"
 
 # ---------------------------------------------------------------- 1. startup + idle RSS
+# Primary (A): probe triggered by the "Listening on" log line, so nothing polls
+# the 2 cores while the server initialises; idle RSS is read in every run.
+# Cross-checks: plain polling from spawn, every 1 ms (B) and back-to-back (C).
 echo
-echo "== startup: $WARMUP warmup + $RUNS measured runs (default logging, stderr -> /dev/null), ${IDLE_MS} ms idle each"
+echo "== startup A: $WARMUP warmup + $RUNS runs, probe on 'Listening on' log line, ${IDLE_MS} ms idle each"
+wait_quiet
 node "$SCRIPT_DIR/ready.mjs" --runs "$RUNS" --warmup "$WARMUP" --port "$PORT" --idle-ms "$IDLE_MS" \
-  -- "$BIN" run "$CONFIG" >"$WORK/startup.json"
-check_polluted startup
+  --trigger log -- "$BIN" run "$CONFIG" >"$WORK/startup-log.json"
+check_polluted startup-A
+echo "== startup B: $RUNS runs, poll GET /v1/health every 1 ms from spawn"
+node "$SCRIPT_DIR/ready.mjs" --runs "$RUNS" --warmup 0 --baseline 0 --port "$PORT" \
+  --trigger none --poll-ms 1 -- "$BIN" run "$CONFIG" >"$WORK/startup-poll1.json"
+check_polluted startup-B
+echo "== startup C: $RUNS runs, poll GET /v1/health back-to-back from spawn"
+node "$SCRIPT_DIR/ready.mjs" --runs "$RUNS" --warmup 0 --baseline 0 --port "$PORT" \
+  --trigger none --poll-ms 0 -- "$BIN" run "$CONFIG" >"$WORK/startup-poll0.json"
+check_polluted startup-C
 
 # min / median / p90 (nearest rank) / max of each field, as shell assignments.
-node - "$WORK/startup.json" >"$WORK/startup.env" <<'EOF'
-const d = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));
+node - "$WORK" >"$WORK/startup.env" <<'EOF'
+const fs = require('fs');
+const load = (name) => JSON.parse(fs.readFileSync(`${process.argv[2]}/${name}`, 'utf8'));
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b), n = s.length;
   const med = n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
@@ -154,26 +168,33 @@ const stats = (xs) => {
 };
 const out = {};
 const put = (name, xs, f) => { for (const [k, v] of Object.entries(stats(xs))) out[`${name}_${k}`] = f(v); };
-put('READY', d.runs.map((r) => r.ready_ms), (v) => v.toFixed(2));
-put('RSS', d.runs.map((r) => r.rss_kb / 1024), (v) => v.toFixed(1));
-put('HWM', d.runs.map((r) => r.hwm_kb / 1024), (v) => v.toFixed(1));
-put('EXIT', d.runs.map((r) => r.exit_ms), (v) => v.toFixed(1));
-put('BASE', d.baseline_ms, (v) => v.toFixed(2));
-put('PROBE', d.runs.map((r) => r.ready_ms / r.probes), (v) => v.toFixed(3));
-out.WARM_READY = d.warmup.length ? d.warmup[0].ready_ms.toFixed(2) : 'n/a';
-out.READY_ALL = d.runs.map((r) => r.ready_ms.toFixed(1)).join(' ');
-out.BAD_EXITS = d.runs.filter((r) => r.exit_code !== 0).length;
+const ms = (v) => v.toFixed(2), mb = (v) => v.toFixed(1);
+const a = load('startup-log.json'), b = load('startup-poll1.json'), c = load('startup-poll0.json');
+put('READY', a.runs.map((r) => r.ready_ms), ms);
+put('LISTEN', a.runs.map((r) => r.listen_ms ?? NaN), ms);
+put('RSS', a.runs.map((r) => r.rss_kb / 1024), mb);
+put('HWM', a.runs.map((r) => r.hwm_kb / 1024), mb);
+put('EXIT', a.runs.map((r) => r.exit_ms), (v) => v.toFixed(1));
+put('BASE', a.baseline_ms, ms);
+put('POLL1', b.runs.map((r) => r.ready_ms), ms);
+put('POLL0', c.runs.map((r) => r.ready_ms), ms);
+put('PROBE0', c.runs.map((r) => r.ready_ms / r.probes), (v) => v.toFixed(3));
+out.WARM_READY = a.warmup.length ? ms(a.warmup[0].ready_ms) : 'n/a';
+out.READY_ALL = a.runs.map((r) => r.ready_ms.toFixed(1)).join(' ');
+out.BAD_EXITS = [a, b, c].flatMap((d) => d.runs).filter((r) => r.exit_code !== 0).length;
 for (const [k, v] of Object.entries(out)) console.log(`${k}='${v}'`);
 EOF
 # shellcheck disable=SC1091
 source "$WORK/startup.env"
-echo "time-to-ready ms (each run): $READY_ALL"
-echo "time-to-ready ms: min $READY_min  median $READY_med  p90 $READY_p90  max $READY_max  (first/warmup run: $WARM_READY)"
-echo "idle VmRSS MB:    min $RSS_min  median $RSS_med  max $RSS_max"
-echo "idle VmHWM MB:    min $HWM_min  median $HWM_med  max $HWM_max"
-echo "SIGTERM -> exit ms: median $EXIT_med  max $EXIT_max  (non-zero exits: $BAD_EXITS)"
+echo "A time-to-ready ms (each run): $READY_ALL"
+echo "A time-to-ready ms: min $READY_min  median $READY_med  p90 $READY_p90  max $READY_max  (warmup run: $WARM_READY)"
+echo "A spawn -> 'Listening on' line ms: min $LISTEN_min  median $LISTEN_med  p90 $LISTEN_p90"
+echo "A idle VmRSS MB: min $RSS_min  median $RSS_med  max $RSS_max"
+echo "A idle VmHWM MB: min $HWM_min  median $HWM_med  max $HWM_max"
+echo "A SIGTERM -> exit ms: median $EXIT_med  max $EXIT_max  (non-zero exits in A/B/C: $BAD_EXITS)"
+echo "B time-to-ready ms (1 ms poll): min $POLL1_min  median $POLL1_med  p90 $POLL1_p90  max $POLL1_max"
+echo "C time-to-ready ms (tight poll, median interval $PROBE0_med ms): min $POLL0_min  median $POLL0_med  p90 $POLL0_p90  max $POLL0_max"
 echo "reference: spawn -> exit of '--version': min $BASE_min  median $BASE_med ms"
-echo "probe interval (ready_ms / probes): median $PROBE_med ms"
 
 # ---------------------------------------------------------------- 2. throughput
 start_server() {   # $1 = LLAMA_STACK_LOGGING value ("" = default), $2 = stderr target
@@ -250,7 +271,7 @@ check_polluted throughput-log
 
 if [[ -n "${OUT_DIR:-}" ]]; then
   mkdir -p "$OUT_DIR"
-  cp "$WORK"/startup.json "$WORK"/wrk-*.txt "$CONFIG" "$OUT_DIR"/
+  cp "$WORK"/startup-*.json "$WORK"/wrk-*.txt "$CONFIG" "$OUT_DIR"/
 fi
 
 # ---------------------------------------------------------------- summary
@@ -258,12 +279,16 @@ verdict() { awk -v v="$1" -v t="$2" 'BEGIN { if (v <= t) print "met"; else print
 echo
 echo "================================ summary ================================"
 echo "machine: $(nproc) cores $CPU_MODEL, ${MEM_TOTAL_MB} MB; commit $COMMIT$DIRTY; $(date -u '+%Y-%m-%d')"
-printf '%-34s %9s %9s %9s %9s  %s\n' "startup ($RUNS runs)" min median p90 max "target"
-printf '%-34s %9s %9s %9s %9s  %s\n' "time-to-ready (ms)" "$READY_min" "$READY_med" "$READY_p90" "$READY_max" \
+printf '%-40s %8s %8s %8s %8s  %s\n' "startup ($RUNS runs each)" min median p90 max "target"
+printf '%-40s %8s %8s %8s %8s  %s\n' "A time-to-ready, log-triggered (ms)" "$READY_min" "$READY_med" "$READY_p90" "$READY_max" \
   "<= 20 ms: median $(verdict "$READY_med" 20), p90 $(verdict "$READY_p90" 20)"
-printf '%-34s %9s %9s %9s %9s  %s\n' "idle VmRSS after ${IDLE_MS} ms (MB)" "$RSS_min" "$RSS_med" "$RSS_p90" "$RSS_max" \
+printf '%-40s %8s %8s %8s %8s\n' "  spawn -> 'Listening on' line (ms)" "$LISTEN_min" "$LISTEN_med" "$LISTEN_p90" "$LISTEN_max"
+printf '%-40s %8s %8s %8s %8s\n' "B time-to-ready, 1 ms poll (ms)" "$POLL1_min" "$POLL1_med" "$POLL1_p90" "$POLL1_max"
+printf '%-40s %8s %8s %8s %8s\n' "C time-to-ready, tight poll (ms)" "$POLL0_min" "$POLL0_med" "$POLL0_p90" "$POLL0_max"
+printf '%-40s %8s %8s %8s %8s\n' "  ref: '--version' spawn -> exit (ms)" "$BASE_min" "$BASE_med" "$BASE_p90" "$BASE_max"
+printf '%-40s %8s %8s %8s %8s  %s\n' "idle VmRSS after ${IDLE_MS} ms (MB)" "$RSS_min" "$RSS_med" "$RSS_p90" "$RSS_max" \
   "<= 15 MB: max $(verdict "$RSS_max" 15)"
-printf '%-34s %9s %9s %9s %9s\n' "idle VmHWM (MB)" "$HWM_min" "$HWM_med" "$HWM_p90" "$HWM_max"
+printf '%-40s %8s %8s %8s %8s\n' "idle VmHWM (MB)" "$HWM_min" "$HWM_med" "$HWM_p90" "$HWM_max"
 echo
 printf '%-28s %10s %8s %8s %8s %8s %8s %6s\n' "wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$WRK_DURATION" "req/s" "avg ms" "p50" "p75" "p90" "p99" "errors"
 for label in health-quiet models-quiet health-log models-log; do
@@ -277,6 +302,9 @@ for label in health-quiet models-quiet health-log models-log; do
   printf '%-28s %10s %8s %8s %8s %8s %8s %6s\n' "$name" "$rps" "$avg" "$p50" "$p75" "$p90" "$p99" "$err"
 done
 echo "note: wrk and the server share the same $(nproc) cores."
+if [[ "$(stat -c '%Y %s %i' "$BIN" 2>/dev/null)" != "$BIN_STAMP" ]]; then
+  echo "WARNING: $BIN was replaced while the benchmark ran -- phases may have measured different builds"
+fi
 if ((${#POLLUTED[@]})); then
   echo "WARNING: build processes were running during: ${POLLUTED[*]} -- numbers may be polluted"
 fi

@@ -164,6 +164,12 @@ void Exchange::write_chunk(std::string data) {
   sink_->write_chunk(std::move(data));
 }
 
+void Exchange::abort() {
+  responded_.store(true);
+  log_access(stream_status_ == 0 ? 499 : stream_status_, stream_bytes_);
+  sink_->abort();
+}
+
 void Exchange::end_stream() {
   log_access(stream_status_, stream_bytes_);
   sink_->end_stream();

@@ -54,6 +54,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void start_stream(int status, std::string content_type, Headers headers = {});
   void write_chunk(std::string data);
   void end_stream();
+  void abort();
 
   bool cancelled() const { return sink_->cancelled(); }
   void on_cancel(std::function<void()> callback) { sink_->on_cancel(std::move(callback)); }

@@ -70,6 +70,9 @@ class ResponseSink {
   // Queues one chunk; it is written to the socket as soon as possible.
   virtual void write_chunk(std::string data) = 0;
   virtual void end_stream() = 0;
+  // Drops the connection without finishing the response (a streamed response
+  // is left truncated). For fault injection and hopeless states.
+  virtual void abort() = 0;
 
   // True once the client went away; producers should stop.
   virtual bool cancelled() const = 0;

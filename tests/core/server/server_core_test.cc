@@ -21,6 +21,8 @@ class RecordingSink : public ResponseSink {
   }
   void write_chunk(std::string data) override { response.body += data; }
   void end_stream() override { ended = true; }
+  void abort() override { aborted = true; }
+  bool aborted = false;
   bool cancelled() const override { return false; }
   void on_cancel(std::function<void()>) override {}
 

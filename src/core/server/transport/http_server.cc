@@ -32,7 +32,7 @@ using boost::system::error_code;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
 struct Event {
-  enum class Kind { kResponse, kStreamStart, kChunk, kEnd };
+  enum class Kind { kResponse, kStreamStart, kChunk, kEnd, kAbort };
   Kind kind = Kind::kResponse;
   HttpResponse response;  // kResponse, kStreamStart (status, headers, content_type)
   std::string data;       // kChunk
@@ -60,6 +60,7 @@ class ChannelSink final : public ResponseSink {
     push(Event{Event::Kind::kChunk, {}, std::move(data)});
   }
   void end_stream() override { push(Event{Event::Kind::kEnd, {}, {}}); }
+  void abort() override { push(Event{Event::Kind::kAbort, {}, {}}); }
 
   bool cancelled() const override { return cancelled_.load(); }
   void on_cancel(std::function<void()> callback) override {
@@ -472,6 +473,9 @@ struct HttpServer::Impl {
             std::tie(wec, std::ignore) = co_await asio::async_write(
                 stream, http::make_chunk(asio::buffer(event.data)), kUseTuple);
             break;
+          }
+          case Event::Kind::kAbort: {
+            co_return;  // the caller closes the socket
           }
           case Event::Kind::kEnd: {
             std::tie(wec, std::ignore) =

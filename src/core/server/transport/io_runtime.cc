@@ -9,7 +9,9 @@ IoRuntime::IoRuntime(int threads) : impl_(std::make_unique<Impl>()) {
   impl_->thread_count = std::max(threads, 1);
 }
 
-IoRuntime::~IoRuntime() { stop(); }
+IoRuntime::~IoRuntime() {
+  stop();
+}
 
 void IoRuntime::start() {
   if (!impl_->threads.empty()) return;
@@ -28,6 +30,8 @@ void IoRuntime::stop() {
   impl_->threads.clear();
 }
 
-int IoRuntime::thread_count() const { return impl_->thread_count; }
+int IoRuntime::thread_count() const {
+  return impl_->thread_count;
+}
 
 }  // namespace llama_stack
