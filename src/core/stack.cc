@@ -266,6 +266,7 @@ void Stack::register_config_resources() {
 void Stack::shutdown() noexcept {
   if (shut_down_) return;
   shut_down_ = true;
+  inference_store_.reset();  // writes what is queued
   for (auto it = providers_.rbegin(); it != providers_.rend(); ++it) {
     if (it->impl) it->impl->shutdown();
   }
@@ -289,7 +290,10 @@ server::RouteTable Stack::build_routes() {
   server::RouteTable table;
   server::routes::add_inspect_routes(table, *this);
   server::routes::add_provider_routes(table, *this);
-  if (serves("inference")) server::routes::add_model_routes(table, *this);
+  if (serves("inference")) {
+    server::routes::add_model_routes(table, *this);
+    server::routes::add_inference_routes(table, *this);
+  }
   if (serves("safety")) server::routes::add_shield_routes(table, *this);
   if (serves("vector_io")) server::routes::add_vector_db_routes(table, *this);
   return table;

@@ -11,9 +11,11 @@
 #include "core/config/stack_config.h"
 #include "core/registry/provider_registry.h"
 #include "core/registry/resource_registry.h"
+#include "core/routing/inference_router.h"
 #include "core/routing/routing_tables.h"
 #include "core/runtime/io_runtime.h"
 #include "core/server/route_table.h"
+#include "core/storage/inference_store.h"
 
 namespace llama_stack {
 
@@ -60,6 +62,9 @@ class Stack {
   routing::ModelsRoutingTable& models() { return *models_; }
   routing::ShieldsRoutingTable& shields() { return *shields_; }
   routing::VectorDBsRoutingTable& vector_dbs() { return *vector_dbs_; }
+  routing::InferenceRouter& inference() { return *inference_; }
+  // Null unless run.yaml configures `inference_store`.
+  storage::InferenceStore* inference_store() { return inference_store_.get(); }
   const std::string& metadata_store_path() const { return metadata_store_path_; }
 
   // Whether the routes of `api` are served (see `apis` in run.yaml).
@@ -81,6 +86,8 @@ class Stack {
   std::unique_ptr<routing::ModelsRoutingTable> models_;
   std::unique_ptr<routing::ShieldsRoutingTable> shields_;
   std::unique_ptr<routing::VectorDBsRoutingTable> vector_dbs_;
+  std::unique_ptr<routing::InferenceRouter> inference_;
+  std::unique_ptr<storage::InferenceStore> inference_store_;
   bool shut_down_ = false;
 };
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "llama_stack/apis/inference.h"
 #include "llama_stack/apis/resources.h"
 
 namespace llama_stack::config {
@@ -39,12 +40,18 @@ class Provider {
   virtual void initialize() {}
   // Releases resources; must not throw.
   virtual void shutdown() noexcept {}
-  virtual HealthResponse health() { return {}; }
+  // Reports health through `done` (from any thread, exactly once). Must not
+  // block: remote checks are asynchronous.
+  virtual void health(std::function<void(HealthResponse)> done) { done(HealthResponse{}); }
 };
 
 // Inference providers: serve models.
-class InferenceProvider : public Provider {
+class InferenceProvider : public Provider, public apis::InferenceApi {
  public:
+  // Models the upstream currently serves (for /v1/models discovery); empty
+  // when unknown. Called at startup and on refresh; may block briefly.
+  virtual std::vector<std::string> list_upstream_models() { return {}; }
+
   // Called when a model is registered against this provider. Returns the model
   // to store (a provider may fill in metadata); throws ApiError to refuse.
   virtual apis::Model register_model(apis::Model model) { return model; }

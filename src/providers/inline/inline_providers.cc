@@ -61,12 +61,12 @@ class FaissVectorIO final : public VectorIOProvider {
     store_.reset();
   }
 
-  HealthResponse health() override {
+  void health(std::function<void(HealthResponse)> done) override {
     try {
       store_->get("health-check");
-      return {"OK", ""};
+      done({"OK", ""});
     } catch (const std::exception& e) {
-      return {"Error", e.what()};
+      done({"Error", e.what()});
     }
   }
 

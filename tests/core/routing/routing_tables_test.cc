@@ -16,6 +16,18 @@ class FakeInference : public providers::InferenceProvider {
     return model;
   }
   void unregister_model(const std::string&) override { ++unregistered; }
+  apis::CancelFn openai_chat_completion(const apis::InferenceContext&, json::object,
+                                        apis::InferenceCallbacks) override {
+    return [] {};
+  }
+  apis::CancelFn openai_completion(const apis::InferenceContext&, json::object,
+                                   apis::InferenceCallbacks) override {
+    return [] {};
+  }
+  apis::CancelFn openai_embeddings(const apis::InferenceContext&, json::object,
+                                   apis::InferenceCallbacks) override {
+    return [] {};
+  }
   int registered = 0;
   int unregistered = 0;
 };

@@ -1,6 +1,7 @@
 // GET /v1/health, /v1/version, /v1/inspect/routes, /v1/providers[/{id}].
 #include <algorithm>
 #include <cctype>
+#include <mutex>
 
 #include "core/server/exchange.h"
 #include "core/server/routes/routes.h"
@@ -35,23 +36,62 @@ bool is_secret_key(std::string_view key) {
   return false;
 }
 
-json::object provider_info(Stack& stack, const Stack::ProviderInstance& p) {
-  providers::HealthResponse health;
-  try {
-    health = p.impl->health();
-  } catch (const std::exception& e) {
-    health = {"Error", std::string("Health check failed: ") + e.what()};
-  }
+json::object provider_info(const Stack::ProviderInstance& p,
+                           const providers::HealthResponse& health) {
   json::object health_json{{"status", health.status}};
   if (!health.message.empty()) health_json["message"] = health.message;
   json::value config = p.entry.config.to_json();
   if (config.is_null()) config = json::object{};
-  (void)stack;
   return json::object{{"api", p.entry.api},
                       {"provider_id", p.entry.provider_id},
                       {"provider_type", p.entry.provider_type},
                       {"config", redact_secrets(config)},
                       {"health", std::move(health_json)}};
+}
+
+// Collects the health of `instances` (asynchronously: remote checks do I/O)
+// and answers once all have reported.
+void answer_with_health(const std::shared_ptr<Exchange>& ex,
+                        std::vector<const Stack::ProviderInstance*> instances, bool single) {
+  struct Gather {
+    std::mutex mutex;
+    std::vector<providers::HealthResponse> results;
+    std::size_t pending;
+  };
+  auto gather = std::make_shared<Gather>();
+  gather->results.resize(instances.size());
+  gather->pending = instances.size();
+  auto finish = [ex, instances, single, gather] {
+    json::array data;
+    for (std::size_t i = 0; i < instances.size(); ++i) {
+      data.push_back(provider_info(*instances[i], gather->results[i]));
+    }
+    if (single) {
+      ex->send_json(200, data.at(0));
+    } else {
+      ex->send_json(200, json::object{{"data", std::move(data)}});
+    }
+  };
+  if (instances.empty()) {
+    finish();
+    return;
+  }
+  for (std::size_t i = 0; i < instances.size(); ++i) {
+    auto report = [gather, i, finish](providers::HealthResponse health) {
+      bool last = false;
+      {
+        std::lock_guard lock(gather->mutex);
+        gather->results[i] = std::move(health);
+        last = --gather->pending == 0;
+      }
+      if (last) finish();
+    };
+    try {
+      instances[i]->impl->health(report);
+    } catch (const std::exception& e) {
+      report({"Error", std::string("Health check failed: ") + e.what()});
+    }
+  }
 }
 
 }  // namespace
@@ -103,9 +143,9 @@ void add_inspect_routes(RouteTable& table, Stack& stack) {
 void add_provider_routes(RouteTable& table, Stack& stack) {
   table.add({"GET", "/v1/providers",
              [&stack](const std::shared_ptr<Exchange>& ex) {
-               json::array data;
-               for (const auto& p : stack.providers()) data.push_back(provider_info(stack, p));
-               ex->send_json(200, json::object{{"data", std::move(data)}});
+               std::vector<const Stack::ProviderInstance*> all;
+               for (const auto& p : stack.providers()) all.push_back(&p);
+               answer_with_health(ex, std::move(all), false);
              },
              "providers"});
   table.add({"GET", "/v1/providers/{provider_id}",
@@ -113,7 +153,7 @@ void add_provider_routes(RouteTable& table, Stack& stack) {
                const std::string& id = ex->context().param("provider_id");
                for (const auto& p : stack.providers()) {
                  if (p.entry.provider_id == id) {
-                   ex->send_json(200, provider_info(stack, p));
+                   answer_with_health(ex, {&p}, true);
                    return;
                  }
                }

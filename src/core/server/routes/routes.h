@@ -17,6 +17,7 @@ void add_provider_routes(RouteTable& table, Stack& stack);
 void add_model_routes(RouteTable& table, Stack& stack);
 void add_shield_routes(RouteTable& table, Stack& stack);
 void add_vector_db_routes(RouteTable& table, Stack& stack);
+void add_inference_routes(RouteTable& table, Stack& stack);
 
 // Replaces the value of every key that looks secret (api_key, token,
 // password, secret, ...) with "********", recursively.

@@ -1,0 +1,68 @@
+// The inference store: OpenAI chat completions recorded for
+// GET /v1/openai/v1/chat/completions[/{id}] (Llama Stack's `inference_store`).
+// SQLite table chat_completions(id, created, model, choices, input_messages).
+//
+// Writes are queued and done by one writer thread, off the request path;
+// reads first wait for queued writes, so a client reads its own writes.
+// Nothing is dropped: when the queue is full, record() waits.
+//
+// Thread-safety: safe for concurrent use.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "core/util/json.h"
+
+struct sqlite3;
+
+namespace llama_stack::storage {
+
+class InferenceStore {
+ public:
+  // Opens (creating folders and table). Throws StorageError.
+  explicit InferenceStore(const std::string& db_path);
+  ~InferenceStore();  // writes what is queued, then closes
+  InferenceStore(const InferenceStore&) = delete;
+  InferenceStore& operator=(const InferenceStore&) = delete;
+
+  // `completion` is a chat.completion object (id, created, model, choices).
+  void record(json::object completion, json::array input_messages);
+
+  struct Page {
+    json::array data;  // chat.completion objects plus "input_messages"
+    bool has_more = false;
+  };
+  // `after`: an id from a previous page (cursor); unknown → std::nullopt.
+  std::optional<Page> list(const std::optional<std::string>& after, int limit, bool descending,
+                           const std::optional<std::string>& model);
+  std::optional<json::object> get(const std::string& id);
+
+  // Blocks until every queued record is written.
+  void flush();
+
+ private:
+  struct Pending {
+    json::object completion;
+    json::array input_messages;
+  };
+  void writer_loop();
+  void write(const Pending& pending);
+
+  sqlite3* db_ = nullptr;
+  std::mutex db_mutex_;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_changed_;
+  std::deque<Pending> queue_;
+  std::size_t in_flight_ = 0;
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+}  // namespace llama_stack::storage
