@@ -17,6 +17,7 @@ using config::MapReader;
 struct OllamaConfig {
   std::string url = "http://localhost:11434";
   bool raise_on_connect_error = false;
+  std::int64_t timeout_seconds = 600;  // ours: max upstream silence
 
   static OllamaConfig parse(const ConfigNode& node, Diagnostics& diagnostics) {
     OllamaConfig c;
@@ -24,6 +25,7 @@ struct OllamaConfig {
     c.url = r.string_or("url", c.url);
     if (auto error = check_http_url(c.url)) diagnostics.error(*r.self().find("url"), *error);
     c.raise_on_connect_error = r.boolean("raise_on_connect_error").value_or(false);
+    c.timeout_seconds = r.integer("timeout_seconds", 1, 86400).value_or(c.timeout_seconds);
     r.finish();
     return c;
   }
@@ -224,7 +226,11 @@ class OllamaProvider final : public InferenceProvider {
     while (!config_.url.empty() && config_.url.back() == '/') config_.url.pop_back();
   }
 
-  void initialize() override { client_ = http::HttpClient::create(*context_.runtime); }
+  void initialize() override {
+    http::ClientOptions options;
+    options.read_timeout = std::chrono::seconds(config_.timeout_seconds);
+    client_ = http::HttpClient::create(*context_.runtime, options);
+  }
 
   void health(std::function<void(HealthResponse)> done) override {
     http::ClientRequest request;

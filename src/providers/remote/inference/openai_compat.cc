@@ -22,6 +22,7 @@ struct VllmConfig {
   std::int64_t max_tokens = 4096;
   std::string api_token = "fake";
   std::string tls_verify = "true";
+  std::int64_t timeout_seconds = 600;  // ours: max upstream silence
 
   static VllmConfig parse(const ConfigNode& node, Diagnostics& diagnostics) {
     VllmConfig c;
@@ -36,6 +37,7 @@ struct VllmConfig {
     c.max_tokens = r.integer("max_tokens", 1, INT32_MAX).value_or(c.max_tokens);
     c.api_token = r.string_or("api_token", c.api_token);
     c.tls_verify = r.string_or("tls_verify", c.tls_verify);
+    c.timeout_seconds = r.integer("timeout_seconds", 1, 86400).value_or(c.timeout_seconds);
     r.finish();
     return c;
   }
@@ -45,6 +47,7 @@ struct VllmConfig {
 struct OpenAIConfig {
   std::optional<std::string> api_key;
   std::string base_url = "https://api.openai.com/v1";
+  std::int64_t timeout_seconds = 600;  // ours: max upstream silence
 
   static OpenAIConfig parse(const ConfigNode& node, Diagnostics& diagnostics) {
     OpenAIConfig c;
@@ -54,6 +57,7 @@ struct OpenAIConfig {
     if (auto error = check_http_url(c.base_url)) {
       diagnostics.error(*r.self().find("base_url"), *error);
     }
+    c.timeout_seconds = r.integer("timeout_seconds", 1, 86400).value_or(c.timeout_seconds);
     r.finish();
     return c;
   }
@@ -207,6 +211,7 @@ ProviderSpec vllm_spec() {
                                  s.base_url = c.url.value_or("");
                                  if (!c.api_token.empty()) s.api_key = c.api_token;
                                  s.default_max_tokens = c.max_tokens;
+        s.client.read_timeout = std::chrono::seconds(c.timeout_seconds);
                                  if (c.tls_verify == "false" || c.tls_verify == "False") {
                                    s.client.verify_tls = false;
                                  } else if (c.tls_verify != "true" && c.tls_verify != "True") {
@@ -223,6 +228,7 @@ ProviderSpec openai_spec() {
                                    s.base_url = c.base_url;
                                    s.api_key = c.api_key;
                                    s.provider_data_key = "openai_api_key";
+        s.client.read_timeout = std::chrono::seconds(c.timeout_seconds);
                                    return s;
                                  });
 }
