@@ -210,6 +210,16 @@ void Stack::initialize() {
   shields_ = std::make_unique<routing::ShieldsRoutingTable>(*resources_, std::move(safety));
   vector_dbs_ =
       std::make_unique<routing::VectorDBsRoutingTable>(*resources_, *models_, std::move(vector_io));
+  inference_ = std::make_unique<routing::InferenceRouter>(*models_);
+  if (config_.inference_store) {
+    try {
+      inference_store_ =
+          std::make_unique<storage::InferenceStore>(config_.inference_store->db_path);
+    } catch (const storage::StorageError& e) {
+      throw StartupError(std::string("inference_store: ") + e.what());
+    }
+    LS_INFO(kCore, "inference store: {}", config_.inference_store->db_path);
+  }
 
   // 4. Resources declared in run.yaml.
   register_config_resources();

@@ -250,7 +250,9 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
     if (header_only) {
       std::tie(ec, n) = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
     } else {
-      std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+      // read_some, not read: hand over whatever arrived (streams must not wait
+      // for the 16 KiB buffer to fill).
+      std::tie(ec, n) = co_await bhttp::async_read_some(stream, buffer, parser, kUseTuple);
     }
     co_return ec;
   }
@@ -304,16 +306,24 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
       handle.active = connection.get();
       Connection& c = *connection;
       c.lowest().expires_after(read_timeout);
-      error_code wec =
-          c.secure ? co_await write_request(*c.secure, req) : co_await write_request(*c.plain, req);
+      // No co_await inside ?: here: GCC 12 miscompiles it (runs the wrong arm).
+      error_code wec;
+      if (c.secure) {
+        wec = co_await write_request(*c.secure, req);
+      } else {
+        wec = co_await write_request(*c.plain, req);
+      }
       bhttp::response_parser<bhttp::buffer_body> parser;
       parser.body_limit(boost::none);
       parser.header_limit(64 * 1024);
       error_code hec = wec;
       if (!wec) {
         c.lowest().expires_after(read_timeout);
-        hec = c.secure ? co_await read_some(*c.secure, c.buffer, parser, true)
-                       : co_await read_some(*c.plain, c.buffer, parser, true);
+        if (c.secure) {
+          hec = co_await read_some(*c.secure, c.buffer, parser, true);
+        } else {
+          hec = co_await read_some(*c.plain, c.buffer, parser, true);
+        }
       }
       if (hec) {
         const bool stale =
@@ -339,8 +349,12 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
         parser.get().body().data = chunk;
         parser.get().body().size = sizeof chunk;
         c.lowest().expires_after(read_timeout);
-        error_code rec = c.secure ? co_await read_some(*c.secure, c.buffer, parser, false)
-                                  : co_await read_some(*c.plain, c.buffer, parser, false);
+        error_code rec;
+        if (c.secure) {
+          rec = co_await read_some(*c.secure, c.buffer, parser, false);
+        } else {
+          rec = co_await read_some(*c.plain, c.buffer, parser, false);
+        }
         const std::size_t got = sizeof chunk - parser.get().body().size;
         if (got > 0 && callbacks.on_data && !handle.cancelled) {
           callbacks.on_data(std::string_view(chunk, got));
