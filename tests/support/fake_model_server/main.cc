@@ -2,7 +2,7 @@
 // Ollama inference servers, with fault injection, for tests and benchmarks.
 // It runs on our own server stack: IoRuntime → ServerCore → HttpServer.
 //
-//   fake-model-server [--host 127.0.0.1] [--port N] [--threads N]
+//   fake-model-server [--host 127.0.0.1] [--port N] [--threads N] [--tls-cert F --tls-key F]
 //
 // Prints "listening on <host>:<port>" once bound; exits 0 on SIGTERM/SIGINT.
 #include <pthread.h>
@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -33,7 +34,8 @@ server::RouteTable make_routes(const std::shared_ptr<State>& state) {
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: fake-model-server [--host HOST] [--port N] [--threads N]
+constexpr const char* kUsage =
+    R"(usage: fake-model-server [--host HOST] [--port N] [--threads N] [--tls-cert F --tls-key F]
 
 A deterministic fake of OpenAI-compatible and Ollama inference servers, with
 fault injection through POST /control (see tests/support/fake_model_server/README.md).
@@ -42,6 +44,8 @@ options:
   --host HOST    address to bind (default 127.0.0.1)
   --port N       port to listen on; 0 picks a free one (default 0)
   --threads N    I/O threads; 0 = one per core (default 0)
+  --tls-cert F   serve HTTPS with this certificate chain (with --tls-key)
+  --tls-key F    private key for --tls-cert
   -h, --help     show this help
 )";
 
@@ -59,6 +63,7 @@ int run(int argc, char** argv) {
   std::string host = "127.0.0.1";
   long port = 0;
   long threads = 0;
+  std::optional<std::string> tls_cert, tls_key;  // serve HTTPS (for client TLS tests)
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     auto value = [&](std::string_view flag, std::string& out) {
@@ -86,6 +91,10 @@ int run(int argc, char** argv) {
         std::cerr << "error: --port must be a number between 0 and 65535, got '" << v << "'\n";
         return 2;
       }
+    } else if (value("--tls-cert", v)) {
+      tls_cert = v;
+    } else if (value("--tls-key", v)) {
+      tls_key = v;
     } else if (value("--threads", v)) {
       if (!parse_int(v, 0, 256, threads)) {
         std::cerr << "error: --threads must be a number between 0 and 256, got '" << v << "'\n";
@@ -117,6 +126,8 @@ int run(int argc, char** argv) {
   server::ServerOptions options;
   options.host = host;
   options.port = static_cast<std::uint16_t>(port);
+  options.tls_certfile = tls_cert;
+  options.tls_keyfile = tls_key;
   // Held (hung) exchanges and paced streams must not delay a test's teardown for long.
   options.shutdown_timeout = std::chrono::seconds(2);
   server::HttpServer http(options, core, runtime);
