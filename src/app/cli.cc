@@ -7,10 +7,13 @@
 #include <iostream>
 #include <optional>
 
+#include "core/auth/authenticator.h"
 #include "core/config/stack_config.h"
 #include "core/log/log.h"
 #include "core/registry/apis.h"
 #include "core/registry/provider_registry.h"
+#include "core/server/filters/auth_filter.h"
+#include "core/server/filters/quota_filter.h"
 #include "core/server/http_server.h"
 #include "core/server/server_core.h"
 #include "core/stack.h"
@@ -174,6 +177,38 @@ void configure_logging(const std::vector<std::pair<std::string, std::string>>& c
   log::configure(spec != nullptr ? spec : "", file != nullptr ? file : "", config_levels);
 }
 
+// The filter chain, in order: authentication, then quota (counted per
+// authenticated principal, so it must come after auth).
+std::vector<std::unique_ptr<server::Filter>> build_filters(const config::StackRunConfig& config,
+                                                           IoRuntime& runtime) {
+  std::vector<std::unique_ptr<server::Filter>> filters;
+  config::Diagnostics ignored;  // validated before
+  if (config.server.auth) {
+    auth::AuthConfig auth = auth::parse_auth_config(*config.server.auth, ignored);
+    filters.push_back(std::make_unique<server::AuthFilter>(auth::make_authenticator(auth, runtime),
+                                                           auth.max_token_bytes));
+    LS_INFO(kAuth, "authentication: {}{}", auth.type,
+            auth.type == "oauth2_token" ? (auth.oauth2.jwks ? " (jwks)" : " (introspection)") : "");
+  } else {
+    LS_WARN(kAuth,
+            "authentication is disabled: every route is open to anyone who can reach the port");
+  }
+  if (config.server.quota) {
+    server::QuotaConfig quota = server::parse_quota_config(*config.server.quota, ignored);
+    std::shared_ptr<storage::KVStore> store;
+    try {
+      store = storage::open_sqlite_kvstore(quota.kvstore.db_path);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("server.quota.kvstore: ") + e.what());
+    }
+    if (quota.kvstore.namespace_)
+      store = storage::make_namespaced_kvstore(store, *quota.kvstore.namespace_);
+    filters.push_back(std::make_unique<server::QuotaFilter>(std::move(quota), store,
+                                                            config.server.auth.has_value()));
+  }
+  return filters;
+}
+
 int command_run(const std::vector<std::string>& args) {
   RunOptions options = parse_run_options(args, true);
   if (options.help) {
@@ -230,7 +265,14 @@ int command_run(const std::vector<std::string>& args) {
   }
 
   const auto& server_config = stack.config().server;
-  server::ServerCore core(stack.build_routes(), {});
+  std::vector<std::unique_ptr<server::Filter>> filters;
+  try {
+    filters = build_filters(stack.config(), runtime);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  server::ServerCore core(stack.build_routes(), std::move(filters));
   server::ServerOptions server_options;
   server_options.host = server_config.host;
   server_options.port = static_cast<std::uint16_t>(port);

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <set>
 
+#include "core/auth/auth_config.h"
 #include "core/log/log.h"
+#include "core/server/filters/quota_filter.h"
 #include "core/server/routes/routes.h"
 #include "llama_stack/common/errors.h"
 
@@ -86,15 +88,10 @@ void validate_stack_config(const config::StackRunConfig& config,
                       "this build");
   }
   if (config.server.auth) {
-    diagnostics.error(*config.server.auth,
-                      "server.auth is recognised but authentication is not available in this "
-                      "build yet; refusing to start without the protection you configured");
+    auth::AuthConfig auth = auth::parse_auth_config(*config.server.auth, diagnostics);
+    if (auth.access_policy) auth::AccessPolicy::parse(*auth.access_policy, diagnostics);
   }
-  if (config.server.quota) {
-    diagnostics.error(*config.server.quota,
-                      "server.quota is recognised but quotas are not available in this build "
-                      "yet; refusing to start without the limits you configured");
-  }
+  if (config.server.quota) server::parse_quota_config(*config.server.quota, diagnostics);
   if (config.external_providers_dir) {
     const config::ConfigNode* at = config.root.find("external_providers_dir");
     diagnostics.warning(at != nullptr ? *at : config.root,
@@ -211,6 +208,12 @@ void Stack::initialize() {
   vector_dbs_ =
       std::make_unique<routing::VectorDBsRoutingTable>(*resources_, *models_, std::move(vector_io));
   inference_ = std::make_unique<routing::InferenceRouter>(*models_);
+  if (config_.server.auth) {
+    config::Diagnostics ignored;  // validated before
+    auth::AuthConfig auth = auth::parse_auth_config(*config_.server.auth, ignored);
+    access_policy_ = auth.access_policy ? auth::AccessPolicy::parse(*auth.access_policy, ignored)
+                                        : auth::AccessPolicy::default_policy();
+  }
   if (config_.inference_store) {
     try {
       inference_store_ =
@@ -285,6 +288,14 @@ void Stack::shutdown() noexcept {
   } catch (const std::exception& e) {
     LS_WARN(kCore, "flushing metadata store failed: {}", e.what());
   }
+}
+
+bool Stack::allows(auth::Action action, const std::string& type, const std::string& identifier,
+                   const std::optional<apis::Owner>& owner,
+                   const std::optional<apis::Owner>& user) const {
+  if (!access_policy_ || !user) return true;
+  auth::ResourceRef resource{type, identifier, owner ? &*owner : nullptr};
+  return access_policy_->allows(action, resource, &*user);
 }
 
 bool Stack::serves(std::string_view api) const {

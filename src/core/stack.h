@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/auth/access_policy.h"
 #include "core/config/stack_config.h"
 #include "core/registry/provider_registry.h"
 #include "core/registry/resource_registry.h"
@@ -67,6 +68,12 @@ class Stack {
   storage::InferenceStore* inference_store() { return inference_store_.get(); }
   const std::string& metadata_store_path() const { return metadata_store_path_; }
 
+  // The access policy (server.auth.access_policy; Llama Stack's default when
+  // auth is on and none is given). Always true without auth or without a user.
+  bool allows(auth::Action action, const std::string& type, const std::string& identifier,
+              const std::optional<apis::Owner>& owner,
+              const std::optional<apis::Owner>& user) const;
+
   // Whether the routes of `api` are served (see `apis` in run.yaml).
   bool serves(std::string_view api) const;
   // The HTTP routes for every API this stack serves.
@@ -88,6 +95,7 @@ class Stack {
   std::unique_ptr<routing::VectorDBsRoutingTable> vector_dbs_;
   std::unique_ptr<routing::InferenceRouter> inference_;
   std::unique_ptr<storage::InferenceStore> inference_store_;
+  std::optional<auth::AccessPolicy> access_policy_;
   bool shut_down_ = false;
 };
 

@@ -78,13 +78,15 @@ std::optional<apis::Model> ModelsRoutingTable::find(const std::string& model_id)
   return apis::Model::from_json(*object);
 }
 
+ApiError ModelsRoutingTable::not_found(const std::string& model_id) {
+  return ApiError::not_found("Model '" + model_id +
+                             "' not found. Register it with POST /v1/models "
+                             "(or list it under `models` in run.yaml)");
+}
+
 apis::Model ModelsRoutingTable::get(const std::string& model_id) const {
   auto model = find(model_id);
-  if (!model) {
-    throw ApiError::not_found("Model '" + model_id +
-                              "' not found. Register it with POST /v1/models "
-                              "(or list it under `models` in run.yaml)");
-  }
+  if (!model) throw not_found(model_id);
   return *model;
 }
 

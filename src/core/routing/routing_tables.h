@@ -14,6 +14,7 @@
 
 #include "core/registry/resource_registry.h"
 #include "llama_stack/apis/resources.h"
+#include "llama_stack/common/errors.h"
 #include "llama_stack/providers/provider.h"
 
 namespace llama_stack::routing {
@@ -59,6 +60,7 @@ class ModelsRoutingTable {
   std::vector<apis::Model> list() const;
   // Throws ApiError 404 naming the model and how to register it.
   apis::Model get(const std::string& model_id) const;
+  static ApiError not_found(const std::string& model_id);
   std::optional<apis::Model> find(const std::string& model_id) const;
   apis::Model register_model(const RegisterModelRequest& request, OnExisting on_existing);
   void unregister_model(const std::string& model_id);

@@ -30,6 +30,8 @@ struct RequestContext {
   std::map<std::string, std::string> path_params;
   // The authenticated caller (set by the auth filter); unset = anonymous.
   std::optional<apis::Owner> user;
+  std::vector<std::string> scopes;  // OAuth scopes of the token
+  std::string token_issuer;
   // Headers added to whatever response this exchange ends with.
   Headers response_headers;
 
@@ -60,8 +62,13 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void on_cancel(std::function<void()> callback) { sink_->on_cancel(std::move(callback)); }
   bool responded() const { return responded_.load(); }
 
-  // Filter-chain bookkeeping (see FilterChain).
+  // Filter-chain bookkeeping (see ServerCore): the next filter to run, and
+  // how a filter that returned kPending continues the chain.
   std::size_t next_filter = 0;
+  std::function<void(const std::shared_ptr<Exchange>&)> resume_chain;
+  void resume() {
+    if (resume_chain) resume_chain(shared_from_this());
+  }
 
  private:
   void decorate(Headers& headers) const;

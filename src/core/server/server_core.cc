@@ -74,6 +74,7 @@ void ServerCore::dispatch(const std::shared_ptr<Exchange>& exchange) const {
     context.route_table = &routes_.routes();
     context.path_params = std::move(match.params);
     exchange->next_filter = 0;
+    exchange->resume_chain = [this](const std::shared_ptr<Exchange>& ex) { resume(ex); };
     run_chain(exchange);
   } catch (...) {
     if (!exchange->responded()) exchange->send_exception(std::current_exception());

@@ -238,17 +238,46 @@ server:
       has_error(p.diagnostics, "server", "tls_certfile and tls_keyfile must be set together"));
 }
 
-TEST(StackConfig, AuthAndQuotaAreRefusedUntilImplemented) {
-  Parsed p = parse(R"(
+TEST(StackConfig, AuthAndQuotaConfigsAreValidated) {
+  Parsed ok = parse(R"(
 version: 2
 image_name: x
 providers: {}
 server:
   auth:
     provider_type: custom
-    config: {endpoint: http://auth}
+    config: {endpoint: http://auth.example/validate}
+  quota:
+    kvstore: {type: sqlite, db_path: /tmp/q.db}
+    anonymous_max_requests: 5
+    period: day
 )");
-  EXPECT_TRUE(has_error(p.diagnostics, "server.auth", "not available in this build"));
+  EXPECT_FALSE(ok.diagnostics.has_errors()) << report(ok.diagnostics);
+  Parsed bad = parse(R"(
+version: 2
+image_name: x
+providers: {}
+server:
+  auth:
+    provider_type: oauth2_token
+    config: {audience: x}
+  quota:
+    anonymous_max_requests: 5
+    period: week
+)");
+  EXPECT_TRUE(has_error(bad.diagnostics, "server.auth.config", "needs `jwks` or `introspection`"))
+      << report(bad.diagnostics);
+  EXPECT_TRUE(has_error(bad.diagnostics, "server.quota.kvstore", "required key is missing"));
+  EXPECT_TRUE(has_error(bad.diagnostics, "server.quota.period", "must be 'day'"));
+  Parsed later = parse(R"(
+version: 2
+image_name: x
+providers: {}
+server:
+  auth:
+    provider_config: {type: oauth2_token, jwks: {uri: "https://idp.example/jwks"}, issuer: https://idp.example}
+)");
+  EXPECT_FALSE(later.diagnostics.has_errors()) << report(later.diagnostics);
 }
 
 TEST(StackConfig, UnsupportedVersionAndKvstoreTypes) {

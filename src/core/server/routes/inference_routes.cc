@@ -36,6 +36,15 @@ json::object provider_data_of(const RequestContext& context) {
   throw ApiError::bad_request("X-LlamaStack-Provider-Data must be a JSON object");
 }
 
+// A model the caller may not read does not exist for them.
+void check_model_access(Stack& stack, const Ex& ex, const std::string& model_id) {
+  auto model = stack.models().find(model_id);
+  if (model &&
+      !stack.allows(auth::Action::kRead, "model", model_id, model->owner, ex->context().user)) {
+    throw routing::ModelsRoutingTable::not_found(model_id);
+  }
+}
+
 // Stainless clients of the 0.2 line JSON-parse every data line and fail on
 // the OpenAI "[DONE]" terminator; every other client expects or tolerates it.
 bool wants_done_marker(const RequestContext& context) {
@@ -321,6 +330,7 @@ void openai_generate(Stack& stack, const Ex& ex, InferenceKind kind) {
       if (error && error->status() != 499) ex->send_error(*error);
     };
   }
+  check_model_access(stack, ex, model_id);
   auto cancel = stack.inference().call(kind, model_id, std::move(body),
                                        provider_data_of(ex->context()), std::move(callbacks));
   ex->on_cancel(std::move(cancel));
@@ -348,6 +358,7 @@ void openai_embeddings(Stack& stack, const Ex& ex) {
   callbacks.on_done = [ex](std::optional<ApiError> error) {
     if (error && error->status() != 499) ex->send_error(*error);
   };
+  check_model_access(stack, ex, model_id);
   auto cancel = stack.inference().call(InferenceKind::kEmbeddings, model_id, std::move(body),
                                        provider_data_of(ex->context()), std::move(callbacks));
   ex->on_cancel(std::move(cancel));
@@ -392,6 +403,7 @@ void native_generate(Stack& stack, const Ex& ex, InferenceKind kind) {
       if (error && error->status() != 499) ex->send_error(*error);
     };
   }
+  check_model_access(stack, ex, native.model_id);
   auto cancel = stack.inference().call(kind, native.model_id, std::move(native.openai),
                                        provider_data_of(ex->context()), std::move(callbacks));
   ex->on_cancel(std::move(cancel));
@@ -407,6 +419,7 @@ void native_embeddings(Stack& stack, const Ex& ex) {
   callbacks.on_done = [ex](std::optional<ApiError> error) {
     if (error && error->status() != 499) ex->send_error(*error);
   };
+  check_model_access(stack, ex, native.model_id);
   auto cancel =
       stack.inference().call(InferenceKind::kEmbeddings, native.model_id, std::move(native.openai),
                              provider_data_of(ex->context()), std::move(callbacks));

@@ -7,6 +7,36 @@ namespace llama_stack::server::routes {
 namespace {
 
 using Ex = std::shared_ptr<Exchange>;
+using auth::Action;
+
+// Access policy: a resource the caller may not read does not exist for them
+// (404, no existence leak); a denied create/delete is 403; lists are filtered.
+template <typename T>
+std::vector<T> readable(Stack& stack, const Ex& ex, std::string_view type, std::vector<T> items) {
+  std::erase_if(items, [&](const T& item) {
+    return !stack.allows(Action::kRead, std::string(type), item.identifier, item.owner,
+                         ex->context().user);
+  });
+  return items;
+}
+
+template <typename T>
+T readable_one(Stack& stack, const Ex& ex, std::string_view type, T item,
+               const std::function<ApiError()>& not_found) {
+  if (!stack.allows(Action::kRead, std::string(type), item.identifier, item.owner,
+                    ex->context().user)) {
+    throw not_found();
+  }
+  return item;
+}
+
+void require(Stack& stack, const Ex& ex, Action action, std::string_view type,
+             const std::string& id, const std::optional<apis::Owner>& owner) {
+  if (!stack.allows(action, std::string(type), id, owner, ex->context().user)) {
+    throw ApiError::forbidden("Permission denied: " + std::string(auth::to_string(action)) +
+                              " on " + std::string(type) + " '" + id + "'");
+  }
+}
 
 json::object metadata_field(const JsonReader& body, std::string_view key) {
   return body.optional_object(key);
@@ -24,7 +54,7 @@ json::object list_body(const std::vector<T>& items) {
 void add_model_routes(RouteTable& table, Stack& stack) {
   table.add({"GET", "/v1/models",
              [&stack](const Ex& ex) {
-               json::object body = list_body(stack.models().list());
+               json::object body = list_body(readable(stack, ex, "model", stack.models().list()));
                body["object"] = "list";
                ex->send_json(200, body);
              },
@@ -32,13 +62,18 @@ void add_model_routes(RouteTable& table, Stack& stack) {
   table.add({"GET", "/v1/openai/v1/models",
              [&stack](const Ex& ex) {
                json::array data;
-               for (const auto& m : stack.models().list()) data.push_back(m.to_openai_json());
+               for (const auto& m : readable(stack, ex, "model", stack.models().list())) {
+                 data.push_back(m.to_openai_json());
+               }
                ex->send_json(200, json::object{{"object", "list"}, {"data", std::move(data)}});
              },
              "models"});
   table.add({"GET", "/v1/models/{model_id:path}",
              [&stack](const Ex& ex) {
-               ex->send_json(200, stack.models().get(ex->context().param("model_id")).to_json());
+               const std::string& id = ex->context().param("model_id");
+               ex->send_json(200, readable_one(stack, ex, "model", stack.models().get(id), [&] {
+                                    return routing::ModelsRoutingTable::not_found(id);
+                                  }).to_json());
              },
              "models"});
   table.add({"POST", "/v1/models",
@@ -59,13 +94,19 @@ void add_model_routes(RouteTable& table, Stack& stack) {
                  request.model_type = *parsed;
                }
                request.owner = ex->context().user;
+               require(stack, ex, Action::kCreate, "model", request.model_id, request.owner);
                auto model = stack.models().register_model(request, routing::OnExisting::kConflict);
                ex->send_json(200, model.to_json());
              },
              "models"});
   table.add({"DELETE", "/v1/models/{model_id:path}",
              [&stack](const Ex& ex) {
-               stack.models().unregister_model(ex->context().param("model_id"));
+               const std::string& id = ex->context().param("model_id");
+               auto model = readable_one(stack, ex, "model", stack.models().get(id), [&] {
+                 return routing::ModelsRoutingTable::not_found(id);
+               });
+               require(stack, ex, Action::kDelete, "model", id, model.owner);
+               stack.models().unregister_model(id);
                ex->send_json(200, nullptr);
              },
              "models"});
@@ -73,11 +114,18 @@ void add_model_routes(RouteTable& table, Stack& stack) {
 
 void add_shield_routes(RouteTable& table, Stack& stack) {
   table.add({"GET", "/v1/shields",
-             [&stack](const Ex& ex) { ex->send_json(200, list_body(stack.shields().list())); },
+             [&stack](const Ex& ex) {
+               ex->send_json(200, list_body(readable(stack, ex, "shield", stack.shields().list())));
+             },
              "shields"});
   table.add({"GET", "/v1/shields/{identifier:path}",
              [&stack](const Ex& ex) {
-               ex->send_json(200, stack.shields().get(ex->context().param("identifier")).to_json());
+               const std::string& id = ex->context().param("identifier");
+               ex->send_json(
+                   200, readable_one(stack, ex, "shield", stack.shields().get(id), [&] {
+                          return ApiError::not_found(
+                              "Shield '" + id + "' not found. Register it with POST /v1/shields");
+                        }).to_json());
              },
              "shields"});
   table.add({"POST", "/v1/shields",
@@ -97,7 +145,13 @@ void add_shield_routes(RouteTable& table, Stack& stack) {
              "shields"});
   table.add({"DELETE", "/v1/shields/{identifier:path}",
              [&stack](const Ex& ex) {
-               stack.shields().unregister_shield(ex->context().param("identifier"));
+               const std::string& id = ex->context().param("identifier");
+               auto shield = readable_one(stack, ex, "shield", stack.shields().get(id), [&] {
+                 return ApiError::not_found("Shield '" + id +
+                                            "' not found. Register it with POST /v1/shields");
+               });
+               require(stack, ex, Action::kDelete, "shield", id, shield.owner);
+               stack.shields().unregister_shield(id);
                ex->send_json(200, nullptr);
              },
              "shields"});
@@ -105,12 +159,20 @@ void add_shield_routes(RouteTable& table, Stack& stack) {
 
 void add_vector_db_routes(RouteTable& table, Stack& stack) {
   table.add({"GET", "/v1/vector-dbs",
-             [&stack](const Ex& ex) { ex->send_json(200, list_body(stack.vector_dbs().list())); },
+             [&stack](const Ex& ex) {
+               ex->send_json(
+                   200, list_body(readable(stack, ex, "vector_db", stack.vector_dbs().list())));
+             },
              "vector_dbs"});
   table.add({"GET", "/v1/vector-dbs/{vector_db_id:path}",
              [&stack](const Ex& ex) {
-               ex->send_json(200,
-                             stack.vector_dbs().get(ex->context().param("vector_db_id")).to_json());
+               const std::string& id = ex->context().param("vector_db_id");
+               ex->send_json(
+                   200,
+                   readable_one(stack, ex, "vector_db", stack.vector_dbs().get(id), [&] {
+                     return ApiError::not_found(
+                         "Vector DB '" + id + "' not found. Register it with POST /v1/vector-dbs");
+                   }).to_json());
              },
              "vector_dbs"});
   table.add({"POST", "/v1/vector-dbs",
@@ -128,6 +190,8 @@ void add_vector_db_routes(RouteTable& table, Stack& stack) {
                request.provider_vector_db_id = body.optional_string("provider_vector_db_id");
                request.vector_db_name = body.optional_string("vector_db_name");
                request.owner = ex->context().user;
+               require(stack, ex, Action::kCreate, "vector_db", request.vector_db_id,
+                       request.owner);
                auto vector_db =
                    stack.vector_dbs().register_vector_db(request, routing::OnExisting::kConflict);
                ex->send_json(200, vector_db.to_json());
@@ -135,7 +199,14 @@ void add_vector_db_routes(RouteTable& table, Stack& stack) {
              "vector_dbs"});
   table.add({"DELETE", "/v1/vector-dbs/{vector_db_id:path}",
              [&stack](const Ex& ex) {
-               stack.vector_dbs().unregister_vector_db(ex->context().param("vector_db_id"));
+               const std::string& id = ex->context().param("vector_db_id");
+               auto vector_db =
+                   readable_one(stack, ex, "vector_db", stack.vector_dbs().get(id), [&] {
+                     return ApiError::not_found(
+                         "Vector DB '" + id + "' not found. Register it with POST /v1/vector-dbs");
+                   });
+               require(stack, ex, Action::kDelete, "vector_db", id, vector_db.owner);
+               stack.vector_dbs().unregister_vector_db(id);
                ex->send_json(200, nullptr);
              },
              "vector_dbs"});

@@ -1,0 +1,74 @@
+// Authenticators turn a bearer token into a user (principal + attributes).
+// They are asynchronous (JWKS fetches, introspection and custom endpoints
+// are network calls) and report exactly once through the callback.
+//
+// Thread-safety: authenticate() may be called concurrently from any thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/auth/auth_config.h"
+#include "core/runtime/io_runtime.h"
+#include "core/server/http_types.h"
+#include "llama_stack/apis/resources.h"
+
+namespace llama_stack::auth {
+
+struct AuthResult {
+  enum class Status {
+    kOk,
+    kUnauthorized,  // 401: the token is not acceptable
+    kUnavailable,   // 503: the identity provider could not be asked, nothing cached decides
+  };
+  Status status = Status::kUnauthorized;
+  apis::Owner user;
+  std::vector<std::string> scopes;  // OAuth scopes ("scope" / "scp")
+  std::string issuer;
+  // Unauthorized/unavailable: a short reason class for logs and audit
+  // ("expired", "bad_signature", "idp_unreachable", ...) and a message for the client.
+  std::string reason;
+  std::string message;
+
+  static AuthResult unauthorized(std::string reason, std::string message) {
+    AuthResult r;
+    r.status = Status::kUnauthorized;
+    r.reason = std::move(reason);
+    r.message = std::move(message);
+    return r;
+  }
+  static AuthResult unavailable(std::string reason, std::string message) {
+    AuthResult r;
+    r.status = Status::kUnavailable;
+    r.reason = std::move(reason);
+    r.message = std::move(message);
+    return r;
+  }
+};
+
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  virtual void authenticate(const std::string& token, const server::HttpRequest& request,
+                            std::function<void(AuthResult)> done) = 0;
+};
+
+// Builds the authenticator for `config` (oauth2_token with jwks or
+// introspection, or custom). Throws std::runtime_error on bad TLS material.
+std::unique_ptr<Authenticator> make_authenticator(const AuthConfig& config, IoRuntime& runtime);
+
+// Maps token claims to attributes with `mapping` (claim → attribute): list
+// claims are taken as is, string claims split on whitespace; merged.
+json::object attributes_from_claims(
+    const json::object& claims, const std::vector<std::pair<std::string, std::string>>& mapping);
+
+// Scopes from "scope" (space-separated string) and/or "scp" (list or string).
+std::vector<std::string> scopes_from_claims(const json::object& claims);
+
+// Hex SHA-256 of `text` (tokens are cached and referred to by hash only).
+std::string sha256_hex(std::string_view text);
+
+}  // namespace llama_stack::auth

@@ -1,0 +1,116 @@
+#include "core/server/filters/quota_filter.h"
+
+#include <chrono>
+
+#include "core/log/log.h"
+#include "core/server/filters/auth_filter.h"
+
+namespace llama_stack::server {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+bool trusted(const std::vector<std::string>& proxies, std::string_view address) {
+  return std::find(proxies.begin(), proxies.end(), address) != proxies.end();
+}
+
+}  // namespace
+
+QuotaConfig parse_quota_config(const config::ConfigNode& node, config::Diagnostics& diagnostics) {
+  QuotaConfig q;
+  config::MapReader r(node, diagnostics);
+  const config::ConfigNode* kv = r.node("kvstore");
+  if (kv == nullptr || kv->is_null()) {
+    diagnostics.error(node.location, node.path + ".kvstore", "required key is missing");
+  } else {
+    q.kvstore =
+        config::parse_kvstore_config(*kv, diagnostics, config::config_dir() + "/runtime/quotas.db");
+  }
+  q.anonymous_max_requests = r.integer("anonymous_max_requests", 0, INT64_C(1) << 40).value_or(100);
+  q.authenticated_max_requests =
+      r.integer("authenticated_max_requests", 0, INT64_C(1) << 40).value_or(1000);
+  const std::string period = r.string_or("period", "day");
+  if (period != "day") {
+    const config::ConfigNode* at = node.find("period");
+    diagnostics.error(at != nullptr ? *at : node,
+                      "period must be 'day' (the only period Llama Stack defines)");
+  }
+  q.trusted_proxies = r.string_list("trusted_proxies");
+  r.finish();
+  return q;
+}
+
+std::string client_address(const HttpRequest& request,
+                           const std::vector<std::string>& trusted_proxies) {
+  if (!trusted(trusted_proxies, request.remote_address)) return request.remote_address;
+  auto forwarded = request.headers.get("x-forwarded-for");
+  if (!forwarded) return request.remote_address;
+  std::string_view chain = *forwarded;
+  std::string candidate = request.remote_address;
+  while (!chain.empty()) {
+    const auto comma = chain.rfind(',');
+    std::string_view hop = trim(comma == std::string_view::npos ? chain : chain.substr(comma + 1));
+    chain = comma == std::string_view::npos ? std::string_view() : chain.substr(0, comma);
+    if (hop.empty()) continue;
+    candidate = std::string(hop);
+    if (!trusted(trusted_proxies, hop)) break;
+  }
+  return candidate;
+}
+
+QuotaFilter::QuotaFilter(QuotaConfig config, std::shared_ptr<storage::KVStore> store,
+                         bool auth_enabled)
+    : config_(std::move(config)), store_(std::move(store)), auth_enabled_(auth_enabled) {
+  if (!auth_enabled_ && config_.authenticated_max_requests != config_.anonymous_max_requests) {
+    LS_WARN(kQuota,
+            "quota: authenticated_max_requests is set but no authentication is configured; every "
+            "client gets anonymous_max_requests ({})",
+            config_.anonymous_max_requests);
+  }
+}
+
+FilterStatus QuotaFilter::on_request(const std::shared_ptr<Exchange>& exchange) {
+  RequestContext& context = exchange->context();
+  if (AuthFilter::is_public(context)) return FilterStatus::kContinue;
+  const bool authenticated = auth_enabled_ && context.user.has_value();
+  const std::string client = authenticated
+                                 ? "user:" + context.user->principal
+                                 : "ip:" + client_address(context.request, config_.trusted_proxies);
+  const std::int64_t limit =
+      authenticated ? config_.authenticated_max_requests : config_.anonymous_max_requests;
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  const std::int64_t window = now / config_.period_seconds;
+  const std::int64_t window_end = (window + 1) * config_.period_seconds;
+  std::int64_t count = 0;
+  try {
+    // Kept one extra period so a late request in the window still finds it; then purged.
+    count = store_->increment(
+        "quota:" + client + ":" + std::to_string(window), 1,
+        storage::Clock::time_point(std::chrono::seconds(window_end + config_.period_seconds)));
+    if (++counted_ % 1000 == 0) store_->purge_expired();
+  } catch (const std::exception& e) {
+    LS_ERROR(kQuota, "quota store failed ({}); refusing the request", e.what());
+    ApiError error = ApiError::unavailable("Quota service error: the quota store is unavailable");
+    error.with_header("retry-after", "5");
+    exchange->send_error(error);
+    return FilterStatus::kStop;
+  }
+  if (count > limit) {
+    LS_INFO(kQuota, "quota exceeded for {} ({} > {})", client, count, limit);
+    ApiError error = ApiError::too_many_requests("Quota exceeded");
+    error.with_header("retry-after", std::to_string(window_end - now));
+    // Waiting out a daily quota is not a retry: tell Stainless clients not to.
+    error.with_header("x-should-retry", "false");
+    exchange->send_error(error);
+    return FilterStatus::kStop;
+  }
+  return FilterStatus::kContinue;
+}
+
+}  // namespace llama_stack::server

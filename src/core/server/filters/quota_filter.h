@@ -1,0 +1,49 @@
+// QuotaFilter: `server.quota` — requests per period (a day) per client,
+// counted AFTER authentication: authenticated callers by principal with
+// authenticated_max_requests, everyone else by client IP with
+// anonymous_max_requests. The count is one atomic increment in the KVStore,
+// so the limit is exact under concurrency and survives restarts. Over the
+// limit → 429 "Quota exceeded" with Retry-After to the next window. A store
+// failure → 503 (fail closed). Public routes (health, version) are not counted.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config/stack_config.h"
+#include "core/server/server_core.h"
+#include "llama_stack/storage/kvstore.h"
+
+namespace llama_stack::server {
+
+struct QuotaConfig {
+  config::KVStoreConfig kvstore;
+  std::int64_t anonymous_max_requests = 100;
+  std::int64_t authenticated_max_requests = 1000;
+  std::int64_t period_seconds = 86400;       // "day"
+  std::vector<std::string> trusted_proxies;  // ours: whose X-Forwarded-For is believed
+};
+
+QuotaConfig parse_quota_config(const config::ConfigNode& node, config::Diagnostics& diagnostics);
+
+// The client's address: the peer, or — when the peer is a trusted proxy — the
+// right-most X-Forwarded-For address that is not a trusted proxy.
+std::string client_address(const HttpRequest& request,
+                           const std::vector<std::string>& trusted_proxies);
+
+class QuotaFilter final : public Filter {
+ public:
+  QuotaFilter(QuotaConfig config, std::shared_ptr<storage::KVStore> store, bool auth_enabled);
+  std::string_view name() const override { return "quota"; }
+  FilterStatus on_request(const std::shared_ptr<Exchange>& exchange) override;
+
+ private:
+  QuotaConfig config_;
+  std::shared_ptr<storage::KVStore> store_;
+  bool auth_enabled_;
+  std::atomic<std::uint64_t> counted_{0};
+};
+
+}  // namespace llama_stack::server

@@ -1,0 +1,94 @@
+#include "core/server/filters/quota_filter.h"
+
+#include <gtest/gtest.h>
+
+namespace llama_stack::server {
+namespace {
+
+class RecordingSink : public ResponseSink {
+ public:
+  void send(HttpResponse r) override { response = std::move(r); }
+  void start_stream(int, Headers, std::string) override {}
+  void write_chunk(std::string) override {}
+  void end_stream() override {}
+  void abort() override {}
+  bool cancelled() const override { return false; }
+  void on_cancel(std::function<void()>) override {}
+  HttpResponse response;
+};
+
+class FailingStore : public storage::KVStore {
+ public:
+  std::optional<std::string> get(std::string_view) override {
+    throw storage::StorageError("disk I/O error");
+  }
+  void set(std::string_view, std::string_view, std::optional<storage::Clock::time_point>) override {
+    throw storage::StorageError("disk I/O error");
+  }
+  void remove(std::string_view) override {}
+  std::vector<std::pair<std::string, std::string>> range(std::string_view,
+                                                         std::string_view) override {
+    return {};
+  }
+  std::vector<std::pair<std::string, std::string>> scan_prefix(std::string_view) override {
+    return {};
+  }
+  std::int64_t increment(std::string_view, std::int64_t,
+                         std::optional<storage::Clock::time_point>) override {
+    throw storage::StorageError("database is locked");
+  }
+  std::size_t purge_expired() override { return 0; }
+};
+
+Route kRoute{"GET", "/v1/models", nullptr, "models", false};
+
+std::pair<FilterStatus, HttpResponse> run(QuotaFilter& filter, std::string remote,
+                                          Headers headers = {}) {
+  HttpRequest request;
+  request.method = "GET";
+  request.path = "/v1/models";
+  request.remote_address = std::move(remote);
+  request.headers = std::move(headers);
+  auto sink = std::make_shared<RecordingSink>();
+  auto exchange = std::make_shared<Exchange>(std::move(request), sink);
+  exchange->context().route = &kRoute;
+  FilterStatus status = filter.on_request(exchange);
+  return {status, sink->response};
+}
+
+TEST(QuotaFilter, StoreFailureFailsClosedWith503) {
+  QuotaFilter filter(QuotaConfig{}, std::make_shared<FailingStore>(), false);
+  auto [status, response] = run(filter, "10.0.0.1");
+  EXPECT_EQ(status, FilterStatus::kStop);
+  EXPECT_EQ(response.status, 503);
+  EXPECT_NE(response.body.find("Quota service error"), std::string::npos);
+}
+
+TEST(QuotaFilter, CountsPerClientAddressAndAnswers429WithRetryAfter) {
+  QuotaConfig config;
+  config.anonymous_max_requests = 2;
+  QuotaFilter filter(config, storage::make_memory_kvstore(), false);
+  EXPECT_EQ(run(filter, "10.0.0.1").first, FilterStatus::kContinue);
+  EXPECT_EQ(run(filter, "10.0.0.1").first, FilterStatus::kContinue);
+  auto [status, response] = run(filter, "10.0.0.1");
+  EXPECT_EQ(status, FilterStatus::kStop);
+  EXPECT_EQ(response.status, 429);
+  EXPECT_NE(response.body.find("\"message\":\"Quota exceeded\""), std::string::npos);
+  ASSERT_TRUE(response.headers.get("retry-after").has_value());
+  EXPECT_EQ(response.headers.get("x-should-retry"), "false");
+  EXPECT_EQ(run(filter, "10.0.0.2").first, FilterStatus::kContinue);
+}
+
+TEST(ClientAddress, ForwardedForIsBelievedOnlyFromTrustedProxies) {
+  HttpRequest request;
+  request.remote_address = "10.0.0.9";
+  request.headers.add("x-forwarded-for", "1.2.3.4, 10.0.0.8");
+  EXPECT_EQ(client_address(request, {}), "10.0.0.9");
+  EXPECT_EQ(client_address(request, {"10.0.0.9"}), "10.0.0.8");
+  EXPECT_EQ(client_address(request, {"10.0.0.9", "10.0.0.8"}), "1.2.3.4");
+  request.remote_address = "6.6.6.6";
+  EXPECT_EQ(client_address(request, {"10.0.0.9"}), "6.6.6.6");
+}
+
+}  // namespace
+}  // namespace llama_stack::server
