@@ -179,16 +179,22 @@ void configure_logging(const std::vector<std::pair<std::string, std::string>>& c
 
 // The filter chain, in order: authentication, then quota (counted per
 // authenticated principal, so it must come after auth).
-std::vector<std::unique_ptr<server::Filter>> build_filters(const config::StackRunConfig& config,
-                                                           IoRuntime& runtime) {
+std::vector<std::unique_ptr<server::Filter>> build_filters(const Stack& stack, IoRuntime& runtime) {
+  const config::StackRunConfig& config = stack.config();
   std::vector<std::unique_ptr<server::Filter>> filters;
   config::Diagnostics ignored;  // validated before
-  if (config.server.auth) {
-    auth::AuthConfig auth = auth::parse_auth_config(*config.server.auth, ignored);
-    filters.push_back(std::make_unique<server::AuthFilter>(auth::make_authenticator(auth, runtime),
-                                                           auth.max_token_bytes));
-    LS_INFO(kAuth, "authentication: {}{}", auth.type,
-            auth.type == "oauth2_token" ? (auth.oauth2.jwks ? " (jwks)" : " (introspection)") : "");
+  if (auto auth = Stack::effective_auth(config, stack.oauth(), ignored)) {
+    std::optional<std::string> metadata_url;
+    if (stack.oauth().stack_uri) {
+      std::string base = *stack.oauth().stack_uri;
+      while (!base.empty() && base.back() == '/') base.pop_back();
+      metadata_url = base + "/.well-known/oauth-protected-resource";
+    }
+    filters.push_back(std::make_unique<server::AuthFilter>(auth::make_authenticator(*auth, runtime),
+                                                           auth->max_token_bytes, metadata_url));
+    LS_INFO(
+        kAuth, "authentication: {}{}", auth->type,
+        auth->type == "oauth2_token" ? (auth->oauth2.jwks ? " (jwks)" : " (introspection)") : "");
   } else {
     LS_WARN(kAuth,
             "authentication is disabled: every route is open to anyone who can reach the port");
@@ -201,10 +207,11 @@ std::vector<std::unique_ptr<server::Filter>> build_filters(const config::StackRu
     } catch (const std::exception& e) {
       throw std::runtime_error(std::string("server.quota.kvstore: ") + e.what());
     }
-    if (quota.kvstore.namespace_)
+    if (quota.kvstore.namespace_) {
       store = storage::make_namespaced_kvstore(store, *quota.kvstore.namespace_);
-    filters.push_back(std::make_unique<server::QuotaFilter>(std::move(quota), store,
-                                                            config.server.auth.has_value()));
+    }
+    filters.push_back(
+        std::make_unique<server::QuotaFilter>(std::move(quota), store, !filters.empty()));
   }
   return filters;
 }
@@ -267,7 +274,7 @@ int command_run(const std::vector<std::string>& args) {
   const auto& server_config = stack.config().server;
   std::vector<std::unique_ptr<server::Filter>> filters;
   try {
-    filters = build_filters(stack.config(), runtime);
+    filters = build_filters(stack, runtime);
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;

@@ -87,9 +87,12 @@ void validate_stack_config(const config::StackRunConfig& config,
                       "tool_groups need a tool_runtime provider; none is available in "
                       "this build");
   }
-  if (config.server.auth) {
-    auth::AuthConfig auth = auth::parse_auth_config(*config.server.auth, diagnostics);
-    if (auth.access_policy) auth::AccessPolicy::parse(*auth.access_policy, diagnostics);
+  security::OAuthSettings oauth = security::parse_oauth_settings(
+      config.server.oauth ? &*config.server.oauth : nullptr, diagnostics, config::process_env(),
+      config::config_dir() + "/distributions/" +
+          (config.image_name.empty() ? "default" : config.image_name));
+  if (auto auth = Stack::effective_auth(config, oauth, diagnostics); auth && auth->access_policy) {
+    auth::AccessPolicy::parse(*auth->access_policy, diagnostics);
   }
   if (config.server.quota) server::parse_quota_config(*config.server.quota, diagnostics);
   if (config.external_providers_dir) {
@@ -208,11 +211,15 @@ void Stack::initialize() {
   vector_dbs_ =
       std::make_unique<routing::VectorDBsRoutingTable>(*resources_, *models_, std::move(vector_io));
   inference_ = std::make_unique<routing::InferenceRouter>(*models_);
-  if (config_.server.auth) {
+  {
     config::Diagnostics ignored;  // validated before
-    auth::AuthConfig auth = auth::parse_auth_config(*config_.server.auth, ignored);
-    access_policy_ = auth.access_policy ? auth::AccessPolicy::parse(*auth.access_policy, ignored)
-                                        : auth::AccessPolicy::default_policy();
+    oauth_ = security::parse_oauth_settings(config_.server.oauth ? &*config_.server.oauth : nullptr,
+                                            ignored, config::process_env(), distro_dir);
+    if (auto auth = effective_auth(config_, oauth_, ignored)) {
+      access_policy_ = auth->access_policy
+                           ? auth::AccessPolicy::parse(*auth->access_policy, ignored)
+                           : auth::AccessPolicy::default_policy();
+    }
   }
   if (config_.inference_store) {
     try {
@@ -298,6 +305,53 @@ bool Stack::allows(auth::Action action, const std::string& type, const std::stri
   return access_policy_->allows(action, resource, &*user);
 }
 
+std::optional<auth::AuthConfig> Stack::effective_auth(const config::StackRunConfig& config,
+                                                      const security::OAuthSettings& oauth,
+                                                      config::Diagnostics& diagnostics) {
+  if (config.server.auth) return auth::parse_auth_config(*config.server.auth, diagnostics);
+  if (!oauth.enable_auth) return std::nullopt;
+  if (!oauth.auth_server_uri) {
+    diagnostics.error(
+        config.server.oauth ? *config.server.oauth : config.root,
+        "authentication is enabled (enable_auth / LLAMA_STACK_OAUTH_ENABLE_AUTH) but no "
+        "auth_server_uri (or LLAMA_STACK_OAUTH_AUTH_SERVER_URI) and no server.auth are set");
+    return std::nullopt;
+  }
+  if (oauth.token_validation_method == "introspection") {
+    diagnostics.error(
+        config.server.oauth ? *config.server.oauth : config.root,
+        "token_validation_method: introspection needs server.auth.config.introspection "
+        "(client credentials); configure server.auth");
+    return std::nullopt;
+  }
+  // As the recommendation describes: keys at <auth server>/.well-known/jwks.json,
+  // issuer = the auth server, audience = the stack's own URI.
+  auth::AuthConfig auth;
+  auth.type = "oauth2_token";
+  std::string base = *oauth.auth_server_uri;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  auth.oauth2.jwks = auth::JwksConfig{base + "/.well-known/jwks.json", std::nullopt,
+                                      std::chrono::seconds(oauth.jwks_cache_ttl)};
+  auth.oauth2.issuer = *oauth.auth_server_uri;
+  auth.oauth2.audience = oauth.stack_uri.value_or("llama-stack");
+  auth.oauth2.claims_mapping = auth::default_claims_mapping();
+  return auth;
+}
+
+std::optional<std::string> Stack::model_scope_denial(const apis::Model& model,
+                                                     const std::vector<std::string>& scopes) const {
+  if (!oauth_.enforce_model_permissions) return std::nullopt;
+  auto required = security::required_scope(oauth_, model.identifier, model.metadata);
+  if (!required) {
+    if (!oauth_.deny_unmapped_models) return std::nullopt;
+    return "Access to model '" + model.identifier +
+           "' is denied: it has no required scope configured "
+           "(models are denied by default; map it in server.oauth.model_scope_overrides)";
+  }
+  if (std::find(scopes.begin(), scopes.end(), *required) != scopes.end()) return std::nullopt;
+  return "Insufficient scope: model '" + model.identifier + "' requires scope '" + *required + "'";
+}
+
 bool Stack::serves(std::string_view api) const {
   // As in Llama Stack: `apis` lists what is served; empty means every API
   // that has a provider.
@@ -311,6 +365,7 @@ server::RouteTable Stack::build_routes() {
   server::RouteTable table;
   server::routes::add_inspect_routes(table, *this);
   server::routes::add_provider_routes(table, *this);
+  server::routes::add_oauth_metadata_route(table, *this);
   if (serves("inference")) {
     server::routes::add_model_routes(table, *this);
     server::routes::add_inference_routes(table, *this);

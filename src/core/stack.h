@@ -9,12 +9,14 @@
 #include <vector>
 
 #include "core/auth/access_policy.h"
+#include "core/auth/auth_config.h"
 #include "core/config/stack_config.h"
 #include "core/registry/provider_registry.h"
 #include "core/registry/resource_registry.h"
 #include "core/routing/inference_router.h"
 #include "core/routing/routing_tables.h"
 #include "core/runtime/io_runtime.h"
+#include "core/security/security_config.h"
 #include "core/server/route_table.h"
 #include "core/storage/inference_store.h"
 
@@ -74,6 +76,17 @@ class Stack {
               const std::optional<apis::Owner>& owner,
               const std::optional<apis::Owner>& user) const;
 
+  // server.oauth (and the LLAMA_STACK_OAUTH_* environment variables).
+  const security::OAuthSettings& oauth() const { return oauth_; }
+  // Model access by scope: nullopt when `scopes` may use the model, else why not.
+  std::optional<std::string> model_scope_denial(const apis::Model& model,
+                                                const std::vector<std::string>& scopes) const;
+  // The effective server.auth: the configured one, or one built from
+  // server.oauth.auth_server_uri when enable_auth is on.
+  static std::optional<auth::AuthConfig> effective_auth(const config::StackRunConfig& config,
+                                                        const security::OAuthSettings& oauth,
+                                                        config::Diagnostics& diagnostics);
+
   // Whether the routes of `api` are served (see `apis` in run.yaml).
   bool serves(std::string_view api) const;
   // The HTTP routes for every API this stack serves.
@@ -96,6 +109,7 @@ class Stack {
   std::unique_ptr<routing::InferenceRouter> inference_;
   std::unique_ptr<storage::InferenceStore> inference_store_;
   std::optional<auth::AccessPolicy> access_policy_;
+  security::OAuthSettings oauth_;
   bool shut_down_ = false;
 };
 

@@ -138,6 +138,9 @@ ServerConfig parse_server(const ConfigNode* node, Diagnostics& diagnostics) {
   if (const ConfigNode* quota = reader.node("quota"); quota != nullptr && !quota->is_null()) {
     server.quota = *quota;
   }
+  if (const ConfigNode* oauth = reader.node("oauth"); oauth != nullptr && !oauth->is_null()) {
+    server.oauth = *oauth;
+  }
   reader.finish();
   return server;
 }

@@ -86,6 +86,7 @@ struct ServerConfig {
   // Present when configured; implemented by the security issues.
   std::optional<ConfigNode> auth;
   std::optional<ConfigNode> quota;
+  std::optional<ConfigNode> oauth;  // OAuth 2.1 resource-server extensions (ours)
 };
 
 struct StackRunConfig {

@@ -43,6 +43,11 @@ void check_model_access(Stack& stack, const Ex& ex, const std::string& model_id)
       !stack.allows(auth::Action::kRead, "model", model_id, model->owner, ex->context().user)) {
     throw routing::ModelsRoutingTable::not_found(model_id);
   }
+  if (model) {
+    if (auto denial = stack.model_scope_denial(*model, ex->context().scopes)) {
+      throw ApiError::forbidden(*denial);
+    }
+  }
 }
 
 // Stainless clients of the 0.2 line JSON-parse every data line and fail on

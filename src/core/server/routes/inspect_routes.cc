@@ -140,6 +140,41 @@ void add_inspect_routes(RouteTable& table, Stack& stack) {
              "inspect"});
 }
 
+void add_oauth_metadata_route(RouteTable& table, Stack& stack) {
+  if (!stack.oauth().configured) return;
+  // RFC 9728 protected-resource metadata. Public (/.well-known/).
+  table.add({"GET", "/.well-known/oauth-protected-resource",
+             [&stack](const std::shared_ptr<Exchange>& ex) {
+               const auto& o = stack.oauth();
+               json::array servers;
+               if (o.auth_server_uri) servers.emplace_back(*o.auth_server_uri);
+               std::vector<std::string> scopes;
+               auto add = [&](const std::string& s) {
+                 if (std::find(scopes.begin(), scopes.end(), s) == scopes.end())
+                   scopes.push_back(s);
+               };
+               for (const auto& [model, scope] : o.model_scope_overrides) add(scope);
+               for (const auto& m : stack.models().list()) {
+                 if (auto scope = security::required_scope(o, m.identifier, m.metadata))
+                   add(*scope);
+               }
+               if (o.enable_rate_limiting) {
+                 for (const auto& [scope, tier] : o.tier_scopes) add(scope);
+               }
+               std::sort(scopes.begin(), scopes.end());
+               json::array scopes_json;
+               for (const auto& s : scopes) scopes_json.emplace_back(s);
+               json::object body{
+                   {"resource", o.stack_uri ? json::value(*o.stack_uri) : json::value(nullptr)},
+                   {"authorization_servers", std::move(servers)},
+                   {"scopes_supported", std::move(scopes_json)},
+                   {"bearer_methods_supported", json::array{"header"}},
+                   {"resource_name", "Llama Stack"}};
+               ex->send_json(200, body);
+             },
+             "inspect", true});
+}
+
 void add_provider_routes(RouteTable& table, Stack& stack) {
   table.add({"GET", "/v1/providers",
              [&stack](const std::shared_ptr<Exchange>& ex) {

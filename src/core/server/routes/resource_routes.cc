@@ -20,6 +20,15 @@ std::vector<T> readable(Stack& stack, const Ex& ex, std::string_view type, std::
   return items;
 }
 
+// server.oauth model access by scope: the user-accessible model listing.
+std::vector<apis::Model> usable_models(Stack& stack, const Ex& ex) {
+  auto models = readable(stack, ex, "model", stack.models().list());
+  std::erase_if(models, [&](const apis::Model& m) {
+    return stack.model_scope_denial(m, ex->context().scopes).has_value();
+  });
+  return models;
+}
+
 template <typename T>
 T readable_one(Stack& stack, const Ex& ex, std::string_view type, T item,
                const std::function<ApiError()>& not_found) {
@@ -54,7 +63,7 @@ json::object list_body(const std::vector<T>& items) {
 void add_model_routes(RouteTable& table, Stack& stack) {
   table.add({"GET", "/v1/models",
              [&stack](const Ex& ex) {
-               json::object body = list_body(readable(stack, ex, "model", stack.models().list()));
+               json::object body = list_body(usable_models(stack, ex));
                body["object"] = "list";
                ex->send_json(200, body);
              },
@@ -62,7 +71,7 @@ void add_model_routes(RouteTable& table, Stack& stack) {
   table.add({"GET", "/v1/openai/v1/models",
              [&stack](const Ex& ex) {
                json::array data;
-               for (const auto& m : readable(stack, ex, "model", stack.models().list())) {
+               for (const auto& m : usable_models(stack, ex)) {
                  data.push_back(m.to_openai_json());
                }
                ex->send_json(200, json::object{{"object", "list"}, {"data", std::move(data)}});

@@ -18,6 +18,8 @@ void add_model_routes(RouteTable& table, Stack& stack);
 void add_shield_routes(RouteTable& table, Stack& stack);
 void add_vector_db_routes(RouteTable& table, Stack& stack);
 void add_inference_routes(RouteTable& table, Stack& stack);
+// GET /.well-known/oauth-protected-resource (RFC 9728), when server.oauth is set.
+void add_oauth_metadata_route(RouteTable& table, Stack& stack);
 
 // Replaces the value of every key that looks secret (api_key, token,
 // password, secret, ...) with "********", recursively.
