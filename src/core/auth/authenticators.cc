@@ -213,6 +213,12 @@ class JwksAuthenticator final : public Authenticator {
       next(keys);
       return;
     }
+    if (!have && !fetching_ && attempted_ && now - last_attempt_ < std::chrono::seconds(1)) {
+      // Never had keys and the last try just failed: don't hammer the IdP.
+      lock.unlock();
+      next(nullptr);
+      return;
+    }
     waiters_.push_back(std::move(next));
     if (!fetching_) start_fetch_locked();
   }
@@ -311,8 +317,9 @@ class IntrospectionAuthenticator final : public Authenticator {
     }
     client_->fetch(std::move(request), [this, key, done = std::move(done)](http::ClientResult r) {
       if (r.error) {
-        done(AuthResult::unavailable("idp_unreachable",
-                                     "Token introspection is unavailable: " + r.error->message));
+        LS_WARN(kAuth, "token introspection at {} failed: {}", config_.introspection->url,
+                r.error->message);
+        done(AuthResult::unavailable("idp_unreachable", "Token introspection is unavailable"));
         return;
       }
       if (r.status != 200) {
@@ -377,7 +384,8 @@ class CustomAuthenticator final : public Authenticator {
     // The payload Llama Stack defines: the key, and the request it came with.
     json::object headers;
     for (const auto& [name, value] : request.headers.entries()) {
-      if (name == "authorization") continue;
+      // Not the credential itself, and not the per-request provider keys.
+      if (name == "authorization" || name == "x-llamastack-provider-data") continue;
       headers[name] = value;  // names are lower-case already
     }
     json::object params;
@@ -400,8 +408,9 @@ class CustomAuthenticator final : public Authenticator {
     call.body = to_json(payload);
     client_->fetch(std::move(call), [this, key, done = std::move(done)](http::ClientResult r) {
       if (r.error) {
-        done(AuthResult::unavailable(
-            "idp_unreachable", "The authentication endpoint is unavailable: " + r.error->message));
+        LS_WARN(kAuth, "custom auth endpoint {} failed: {}", config_.endpoint, r.error->message);
+        done(AuthResult::unavailable("idp_unreachable",
+                                     "The authentication endpoint is unavailable"));
         return;
       }
       if (r.status != 200) {

@@ -147,6 +147,7 @@ void add_shield_routes(RouteTable& table, Stack& stack) {
                request.provider_id = body.optional_string("provider_id");
                request.params = body.optional_object("params");
                request.owner = ex->context().user;
+               require(stack, ex, Action::kCreate, "shield", request.shield_id, request.owner);
                auto shield =
                    stack.shields().register_shield(request, routing::OnExisting::kConflict);
                ex->send_json(200, shield.to_json());
