@@ -25,7 +25,8 @@
 //       ~0.1-0.2 ms, so this is the "poll every 0.2 ms" loop); >= 1 uses a
 //       timer (Node timers cannot sleep below 1 ms).
 // With --idle-ms (> 0) it then waits that long with the server idle and reads
-// VmRSS / VmHWM from /proc/<pid>/status. Finally it sends SIGTERM and waits
+// VmRSS / VmHWM / RssAnon / RssFile / Threads from /proc/<pid>/status and
+// Pss from /proc/<pid>/smaps_rollup. Finally it sends SIGTERM and waits
 // for the process to exit before starting the next run.
 //
 // Prints one JSON object on stdout:
@@ -98,12 +99,21 @@ function probe(port) {
 }
 
 function readStatus(pid) {
-  const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key) => {
+  const kbOf = (text, key) => {
     const m = text.match(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm'));
     return m ? Number(m[1]) : null;
   };
-  return { rss_kb: kb('VmRSS'), hwm_kb: kb('VmHWM') };
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  let rollup = '';
+  try { rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'); } catch { /* older kernels */ }
+  return {
+    rss_kb: kbOf(status, 'VmRSS'),
+    hwm_kb: kbOf(status, 'VmHWM'),
+    rss_anon_kb: kbOf(status, 'RssAnon'),
+    rss_file_kb: kbOf(status, 'RssFile'),
+    pss_kb: kbOf(rollup, 'Pss'),
+    threads: Number((status.match(/^Threads:\s+(\d+)/m) || [])[1]),
+  };
 }
 
 async function oneRun(opts) {
@@ -112,6 +122,7 @@ async function oneRun(opts) {
   const useLog = opts.trigger === 'log';
   const t0 = nowMs();
   const child = spawn(bin, args, { stdio: ['ignore', 'ignore', useLog ? 'pipe' : 'ignore'] });
+  liveChild = child;
   const exitP = new Promise((r) => child.on('exit', (code, sig) => { exited = { code, sig, t: nowMs() }; r(); }));
   let listenMs = null;
   let listenP = null;
@@ -154,6 +165,7 @@ async function oneRun(opts) {
   child.kill('SIGTERM');
   const killTimer = setTimeout(() => child.kill('SIGKILL'), 15000);
   await exitP;
+  liveChild = null;
   clearTimeout(killTimer);
   result.exit_ms = exited.t - tTerm;
   result.exit_code = exited.code;
@@ -167,6 +179,10 @@ async function baselineRun(bin) {
   await new Promise((r) => child.on('exit', r));
   return nowMs() - t0;
 }
+
+// Never leave a server behind if this script fails half-way.
+let liveChild = null;
+process.on('exit', () => { if (liveChild && liveChild.exitCode === null) liveChild.kill('SIGKILL'); });
 
 const opts = parseArgs(process.argv.slice(2));
 const out = { warmup: [], runs: [], baseline_ms: [] };
