@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -27,6 +28,12 @@ class StorageError : public std::runtime_error {
 };
 
 using Clock = std::chrono::system_clock;
+
+// What an `update_entry` function writes: the value and its expiration.
+struct StoredValue {
+  std::string value;
+  std::optional<Clock::time_point> expiration;
+};
 
 class KVStore {
  public:
@@ -52,6 +59,26 @@ class KVStore {
   // entry is created (or re-created after expiring); it is kept otherwise.
   virtual std::int64_t increment(std::string_view key, std::int64_t delta,
                                  std::optional<Clock::time_point> expiration = std::nullopt) = 0;
+
+  // Atomic read-modify-write: reads the value at `key` (absent or expired →
+  // nullopt), calls `fn` with it, and writes what `fn` returns (nullopt →
+  // delete) with `expiration` (unset → never expires). Returns the new value,
+  // or "" when the entry was deleted. Atomic across threads and, for stores
+  // shared between processes (SQLite), across processes. If `fn` throws,
+  // nothing is written and the exception propagates.
+  // REQUIRES: `fn` does not call this store: it runs with the store locked
+  // (for SQLite, inside a write transaction), so it should also be short.
+  using UpdateFn =
+      std::function<std::optional<std::string>(const std::optional<std::string>& current)>;
+  virtual std::string update(std::string_view key, const UpdateFn& fn,
+                             std::optional<Clock::time_point> expiration = std::nullopt);
+
+  // Like `update`, but `fn` also chooses the expiration, for state whose
+  // lifetime depends on its new value (a rate limiter's TAT). Stores that
+  // support atomic updates implement this; the default throws StorageError.
+  using UpdateEntryFn =
+      std::function<std::optional<StoredValue>(const std::optional<std::string>& current)>;
+  virtual std::string update_entry(std::string_view key, const UpdateEntryFn& fn);
 
   // Deletes expired entries; returns how many.
   virtual std::size_t purge_expired() = 0;

@@ -67,6 +67,21 @@ class MemoryKVStore final : public KVStore {
     return value;
   }
 
+  std::string update_entry(std::string_view key, const UpdateEntryFn& fn) override {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(key);
+    const bool live = it != entries_.end() && !expired(it->second);
+    std::optional<StoredValue> next =
+        fn(live ? std::optional<std::string>(it->second.value) : std::nullopt);
+    if (!next) {
+      if (it != entries_.end()) entries_.erase(it);
+      return {};
+    }
+    std::string result = next->value;
+    entries_.insert_or_assign(std::string(key), Entry{std::move(next->value), next->expiration});
+    return result;
+  }
+
   std::size_t purge_expired() override {
     std::lock_guard lock(mutex_);
     return std::erase_if(entries_, [](const auto& kv) { return expired(kv.second); });
@@ -105,6 +120,9 @@ class NamespacedKVStore final : public KVStore {
                          std::optional<Clock::time_point> expiration) override {
     return inner_->increment(k(key), delta, expiration);
   }
+  std::string update_entry(std::string_view key, const UpdateEntryFn& fn) override {
+    return inner_->update_entry(k(key), fn);
+  }
   std::size_t purge_expired() override { return inner_->purge_expired(); }
   void flush() override { inner_->flush(); }
 
@@ -121,6 +139,19 @@ class NamespacedKVStore final : public KVStore {
 };
 
 }  // namespace
+
+std::string KVStore::update(std::string_view key, const UpdateFn& fn,
+                            std::optional<Clock::time_point> expiration) {
+  return update_entry(key, [&](const std::optional<std::string>& current) {
+    std::optional<std::string> value = fn(current);
+    return value ? std::optional<StoredValue>(StoredValue{std::move(*value), expiration})
+                 : std::nullopt;
+  });
+}
+
+std::string KVStore::update_entry(std::string_view, const UpdateEntryFn&) {
+  throw StorageError("this kvstore does not support atomic updates");
+}
 
 std::unique_ptr<KVStore> make_memory_kvstore() {
   return std::make_unique<MemoryKVStore>();

@@ -163,6 +163,49 @@ class SqliteKVStore final : public KVStore {
     return s.int64(0);
   }
 
+  std::string update_entry(std::string_view key, const UpdateEntryFn& fn) override {
+    std::lock_guard lock(mutex_);
+    // IMMEDIATE takes the write lock up front (waiting out the busy timeout),
+    // so no other connection — in this process or another — can write
+    // between our read and our write.
+    exec("BEGIN IMMEDIATE");
+    try {
+      std::optional<std::string> current;
+      {
+        Statement s(db_,
+                    "SELECT value FROM kvstore WHERE key = ? AND "
+                    "(expiration IS NULL OR expiration > ?)");
+        s.bind(1, key).bind(2, now());
+        if (s.step()) current = s.text(0);
+      }
+      std::optional<StoredValue> next = fn(current);
+      if (next) {
+        Statement s(db_,
+                    "INSERT OR REPLACE INTO kvstore (key, value, expiration) VALUES (?, ?, ?)");
+        s.bind(1, key).bind(2, next->value);
+        if (next->expiration) {
+          s.bind(3, to_millis(*next->expiration));
+        } else {
+          s.bind_null(3);
+        }
+        s.step();
+      } else {
+        Statement s(db_, "DELETE FROM kvstore WHERE key = ?");
+        s.bind(1, key);
+        s.step();
+      }
+      exec("COMMIT");
+      return next ? std::move(next->value) : std::string();
+    } catch (...) {
+      // A failed COMMIT may leave the transaction open; some errors roll it
+      // back themselves.
+      if (sqlite3_get_autocommit(db_) == 0) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      }
+      throw;
+    }
+  }
+
   std::size_t purge_expired() override {
     std::lock_guard lock(mutex_);
     Statement s(db_, "DELETE FROM kvstore WHERE expiration IS NOT NULL AND expiration <= ?");

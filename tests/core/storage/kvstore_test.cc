@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/json.hpp>
 #include <filesystem>
 #include <thread>
 
@@ -98,6 +99,88 @@ TEST_P(KVStoreTest, IncrementIsExactUnderConcurrency) {
   EXPECT_EQ(store_->get("counter"), std::to_string(kThreads * kPerThread));
 }
 
+// Increments the "n" field of a JSON object: a read-modify-write that is only
+// exact if update() is atomic.
+std::optional<std::string> bump_json(const std::optional<std::string>& current) {
+  std::int64_t n = current ? boost::json::parse(*current).as_object().at("n").as_int64() : 0;
+  return boost::json::serialize(boost::json::object{{"n", n + 1}});
+}
+
+std::int64_t json_count(KVStore& store, std::string_view key) {
+  auto value = store.get(key);
+  return value ? boost::json::parse(*value).as_object().at("n").as_int64() : 0;
+}
+
+TEST_P(KVStoreTest, UpdateWritesReturnsAndDeletes) {
+  EXPECT_EQ(store_->update("u",
+                           [](const auto& current) {
+                             EXPECT_FALSE(current.has_value());
+                             return std::optional<std::string>("1");
+                           }),
+            "1");
+  EXPECT_EQ(store_->update("u", [](const auto& current) { return *current + "2"; }), "12");
+  EXPECT_EQ(store_->get("u"), "12");
+  EXPECT_EQ(store_->update("u", [](const auto&) { return std::optional<std::string>(); }), "");
+  EXPECT_FALSE(store_->get("u").has_value());
+  // Deleting an absent key is fine.
+  EXPECT_EQ(store_->update("u", [](const auto&) { return std::optional<std::string>(); }), "");
+}
+
+TEST_P(KVStoreTest, UpdateSeesExpiredAsAbsentAndSetsExpiration) {
+  store_->set("e", "old", Clock::now() - std::chrono::seconds(1));
+  store_->update(
+      "e",
+      [](const auto& current) {
+        EXPECT_FALSE(current.has_value());
+        return std::optional<std::string>("gone soon");
+      },
+      Clock::now() - std::chrono::milliseconds(1));
+  EXPECT_FALSE(store_->get("e").has_value());
+  store_->update(
+      "e", [](const auto&) { return std::optional<std::string>("kept"); },
+      Clock::now() + std::chrono::hours(1));
+  EXPECT_EQ(store_->get("e"), "kept");
+  EXPECT_EQ(store_->purge_expired(), 0u);
+}
+
+TEST_P(KVStoreTest, UpdateEntryLetsTheFunctionChooseExpiration) {
+  store_->update_entry("x", [](const auto&) {
+    return std::optional<StoredValue>(
+        StoredValue{"short", Clock::now() - std::chrono::milliseconds(1)});
+  });
+  EXPECT_FALSE(store_->get("x").has_value());
+  store_->update_entry("x", [](const auto&) {
+    return std::optional<StoredValue>(StoredValue{"long", std::nullopt});
+  });
+  EXPECT_EQ(store_->get("x"), "long");
+}
+
+TEST_P(KVStoreTest, UpdateThatThrowsWritesNothing) {
+  store_->set("t", "before");
+  EXPECT_THROW(store_->update("t",
+                              [](const auto&) -> std::optional<std::string> {
+                                throw std::runtime_error("refused");
+                              }),
+               std::runtime_error);
+  EXPECT_EQ(store_->get("t"), "before");
+  // The store is still usable (no transaction left open).
+  EXPECT_EQ(store_->update("t", [](const auto&) { return std::optional<std::string>("after"); }),
+            "after");
+}
+
+TEST_P(KVStoreTest, UpdateIsExactUnderConcurrency) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 200;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kPerThread; ++i) store_->update("json", bump_json);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(json_count(*store_, "json"), kThreads * kPerThread);
+}
+
 TEST_P(KVStoreTest, NamespacesIsolateKeys) {
   std::shared_ptr<KVStore> shared = std::move(store_);
   auto a = make_namespaced_kvstore(shared, "a");
@@ -110,6 +193,32 @@ TEST_P(KVStoreTest, NamespacesIsolateKeys) {
   auto listed = a->scan_prefix("");
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].first, "k");
+  EXPECT_EQ(a->update("k", [](const auto& current) { return *current + "+"; }), "1+");
+  EXPECT_EQ(shared->get("a:k"), "1+");
+  EXPECT_EQ(b->get("k"), "2");
+}
+
+TEST(KVStore, StoresWithoutAtomicUpdatesSaySo) {
+  class NoUpdateStore : public KVStore {
+   public:
+    std::optional<std::string> get(std::string_view) override { return std::nullopt; }
+    void set(std::string_view, std::string_view, std::optional<Clock::time_point>) override {}
+    void remove(std::string_view) override {}
+    std::vector<std::pair<std::string, std::string>> range(std::string_view,
+                                                           std::string_view) override {
+      return {};
+    }
+    std::vector<std::pair<std::string, std::string>> scan_prefix(std::string_view) override {
+      return {};
+    }
+    std::int64_t increment(std::string_view, std::int64_t,
+                           std::optional<Clock::time_point>) override {
+      return 0;
+    }
+    std::size_t purge_expired() override { return 0; }
+  };
+  NoUpdateStore store;
+  EXPECT_THROW(store.update("k", bump_json), StorageError);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, KVStoreTest,
@@ -145,6 +254,23 @@ TEST(SqliteKVStore, TwoHandlesOnOneFileCountExactly) {
   t1.join();
   t2.join();
   EXPECT_EQ(first->get("c"), "200");
+}
+
+TEST(SqliteKVStore, TwoHandlesOnOneFileUpdateExactly) {
+  TempDir dir;
+  const std::string path = dir.file("shared-update.db");
+  auto first = open_sqlite_kvstore(path);
+  auto second = open_sqlite_kvstore(path);
+  constexpr int kPerThread = 200;
+  std::vector<std::thread> threads;
+  for (KVStore* store : {first.get(), second.get(), first.get(), second.get()}) {
+    threads.emplace_back([store] {
+      for (int i = 0; i < kPerThread; ++i) store->update("json", bump_json);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(json_count(*first, "json"), 4 * kPerThread);
+  EXPECT_EQ(json_count(*second, "json"), 4 * kPerThread);
 }
 
 TEST(SqliteKVStore, UnwritableLocationIsAClearError) {
