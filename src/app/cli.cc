@@ -14,6 +14,7 @@
 #include "core/registry/provider_registry.h"
 #include "core/server/filters/auth_filter.h"
 #include "core/server/filters/quota_filter.h"
+#include "core/server/filters/rate_limit_filter.h"
 #include "core/server/http_server.h"
 #include "core/server/server_core.h"
 #include "core/stack.h"
@@ -190,8 +191,10 @@ std::vector<std::unique_ptr<server::Filter>> build_filters(const Stack& stack, I
       while (!base.empty() && base.back() == '/') base.pop_back();
       metadata_url = base + "/.well-known/oauth-protected-resource";
     }
-    filters.push_back(std::make_unique<server::AuthFilter>(auth::make_authenticator(*auth, runtime),
-                                                           auth->max_token_bytes, metadata_url));
+    auto auth_filter = std::make_unique<server::AuthFilter>(
+        auth::make_authenticator(*auth, runtime), auth->max_token_bytes, metadata_url);
+    auth_filter->set_audit(stack.audit());
+    filters.push_back(std::move(auth_filter));
     LS_INFO(
         kAuth, "authentication: {}{}", auth->type,
         auth->type == "oauth2_token" ? (auth->oauth2.jwks ? " (jwks)" : " (introspection)") : "");
@@ -210,8 +213,21 @@ std::vector<std::unique_ptr<server::Filter>> build_filters(const Stack& stack, I
     if (quota.kvstore.namespace_) {
       store = storage::make_namespaced_kvstore(store, *quota.kvstore.namespace_);
     }
-    filters.push_back(
-        std::make_unique<server::QuotaFilter>(std::move(quota), store, !filters.empty()));
+    auto quota_filter =
+        std::make_unique<server::QuotaFilter>(std::move(quota), store, !filters.empty());
+    quota_filter->set_audit(stack.audit());
+    filters.push_back(std::move(quota_filter));
+  }
+  if (auto limiter = stack.rate_limiter()) {
+    std::vector<std::string> proxies;
+    if (config.server.quota) {
+      proxies = server::parse_quota_config(*config.server.quota, ignored).trusted_proxies;
+    }
+    filters.push_back(std::make_unique<server::RateLimitFilter>(stack.oauth(), limiter,
+                                                                std::move(proxies), stack.audit()));
+  }
+  if (stack.audit() != nullptr && stack.audit()->strict()) {
+    filters.insert(filters.begin(), std::make_unique<server::StrictAuditFilter>(stack.audit()));
   }
   return filters;
 }
@@ -299,8 +315,20 @@ int command_run(const std::vector<std::string>& args) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;
   }
+  config::Diagnostics ignored_diagnostics;
   std::string addresses;
   for (const auto& a : http.local_addresses()) addresses += (addresses.empty() ? "" : ", ") + a;
+  if (stack.audit() != nullptr) {
+    stack.audit()->record(
+        {"config_loaded", security::AuditLevel::kInfo,
+         json::object{{"config", path},
+                      {"listening", addresses},
+                      {"auth_enabled",
+                       Stack::effective_auth(stack.config(), stack.oauth(), ignored_diagnostics)
+                           .has_value()},
+                      {"rate_limiting", stack.rate_limiter() != nullptr},
+                      {"model_permissions", stack.oauth().enforce_model_permissions}}});
+  }
   LS_INFO(kServer, "Listening on {} ({})", addresses,
           server_options.tls_certfile ? (server_options.tls_cafile ? "https, mutual TLS" : "https")
                                       : "http");

@@ -221,6 +221,35 @@ void Stack::initialize() {
                            : auth::AccessPolicy::default_policy();
     }
   }
+  if (oauth_.audit.enabled) {
+    security::AuditOptions options;
+    options.sink = oauth_.audit.sink == "file" ? security::AuditOptions::Sink::kFile
+                                               : security::AuditOptions::Sink::kStdout;
+    options.path = oauth_.audit.path;
+    options.max_bytes = static_cast<std::size_t>(oauth_.audit.max_bytes);
+    options.max_files = static_cast<int>(oauth_.audit.max_files);
+    options.min_level =
+        security::parse_audit_level(oauth_.audit.level).value_or(security::AuditLevel::kInfo);
+    options.include_content = oauth_.audit.include_content;
+    options.strict = oauth_.audit.strict;
+    try {
+      audit_ = std::make_unique<security::AuditLog>(options);
+    } catch (const std::exception& e) {
+      throw StartupError(std::string("server.oauth.audit_log: ") + e.what());
+    }
+  }
+  if (oauth_.enable_rate_limiting) {
+    try {
+      std::shared_ptr<storage::KVStore> store =
+          storage::open_sqlite_kvstore(oauth_.rate_limit_store.db_path);
+      if (oauth_.rate_limit_store.namespace_) {
+        store = storage::make_namespaced_kvstore(store, *oauth_.rate_limit_store.namespace_);
+      }
+      rate_limiter_ = std::make_shared<security::RateLimiter>(std::move(store));
+    } catch (const std::exception& e) {
+      throw StartupError(std::string("server.oauth.rate_limit_store: ") + e.what());
+    }
+  }
   if (config_.inference_store) {
     try {
       inference_store_ =
@@ -287,6 +316,7 @@ void Stack::shutdown() noexcept {
   if (shut_down_) return;
   shut_down_ = true;
   inference_store_.reset();  // writes what is queued
+  if (audit_) audit_->flush();
   for (auto it = providers_.rbegin(); it != providers_.rend(); ++it) {
     if (it->impl) it->impl->shutdown();
   }

@@ -16,6 +16,8 @@
 #include "core/routing/inference_router.h"
 #include "core/routing/routing_tables.h"
 #include "core/runtime/io_runtime.h"
+#include "core/security/audit_log.h"
+#include "core/security/rate_limiter.h"
 #include "core/security/security_config.h"
 #include "core/server/route_table.h"
 #include "core/storage/inference_store.h"
@@ -78,6 +80,10 @@ class Stack {
 
   // server.oauth (and the LLAMA_STACK_OAUTH_* environment variables).
   const security::OAuthSettings& oauth() const { return oauth_; }
+  // The audit log (server.oauth.enable_audit_logging), or null.
+  security::AuditLog* audit() const { return audit_.get(); }
+  // The tiered rate limiter (server.oauth.enable_rate_limiting), or null.
+  std::shared_ptr<security::RateLimiter> rate_limiter() const { return rate_limiter_; }
   // Model access by scope: nullopt when `scopes` may use the model, else why not.
   std::optional<std::string> model_scope_denial(const apis::Model& model,
                                                 const std::vector<std::string>& scopes) const;
@@ -110,6 +116,8 @@ class Stack {
   std::unique_ptr<storage::InferenceStore> inference_store_;
   std::optional<auth::AccessPolicy> access_policy_;
   security::OAuthSettings oauth_;
+  std::unique_ptr<security::AuditLog> audit_;
+  std::shared_ptr<security::RateLimiter> rate_limiter_;
   bool shut_down_ = false;
 };
 

@@ -213,12 +213,6 @@ class JwksAuthenticator final : public Authenticator {
       next(keys);
       return;
     }
-    if (!have && !fetching_ && attempted_ && now - last_attempt_ < std::chrono::seconds(1)) {
-      // Never had keys and the last try just failed: don't hammer the IdP.
-      lock.unlock();
-      next(nullptr);
-      return;
-    }
     waiters_.push_back(std::move(next));
     if (!fetching_) start_fetch_locked();
   }

@@ -32,6 +32,9 @@ struct RequestContext {
   std::optional<apis::Owner> user;
   std::vector<std::string> scopes;  // OAuth scopes of the token
   std::string token_issuer;
+  // Set by the rate-limit filter: settles the token reservation with the
+  // real usage (once; later calls are ignored).
+  std::function<void(std::int64_t actual_tokens)> settle_tokens;
   // Headers added to whatever response this exchange ends with.
   Headers response_headers;
 

@@ -1,6 +1,7 @@
 #include "core/server/filters/auth_filter.h"
 
 #include "core/log/log.h"
+#include "core/server/filters/rate_limit_filter.h"
 
 namespace llama_stack::server {
 namespace {
@@ -35,6 +36,10 @@ void AuthFilter::reject(const std::shared_ptr<Exchange>& exchange, int status,
   const auto& r = exchange->request();
   LS_INFO(kAuth, "{} {} from {} rejected ({}): {}", r.method, r.path, r.remote_address, reason,
           message);
+  const bool token_problem = status == 401 && reason != "missing_token" && reason != "not_bearer";
+  audit_event(audit_, token_problem ? "invalid_token" : "auth_failure",
+              status == 503 ? security::AuditLevel::kError : security::AuditLevel::kWarning,
+              exchange->context(), json::object{{"reason", reason}, {"status", status}});
   ApiError error(status, message);
   if (status == 401) {
     std::string challenge = "Bearer realm=\"llama-stack\", error=\"" + error_code +

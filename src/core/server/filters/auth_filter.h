@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/auth/authenticator.h"
+#include "core/security/audit_log.h"
 #include "core/server/server_core.h"
 
 namespace llama_stack::server {
@@ -22,6 +23,7 @@ class AuthFilter final : public Filter {
 
   std::string_view name() const override { return "auth"; }
   FilterStatus on_request(const std::shared_ptr<Exchange>& exchange) override;
+  void set_audit(security::AuditLog* audit) { audit_ = audit; }
 
   // Public: no credentials needed.
   static bool is_public(const RequestContext& context);
@@ -33,6 +35,7 @@ class AuthFilter final : public Filter {
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::size_t max_token_bytes_;
   std::optional<std::string> resource_metadata_url_;
+  security::AuditLog* audit_ = nullptr;
 };
 
 }  // namespace llama_stack::server

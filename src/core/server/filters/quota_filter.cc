@@ -4,6 +4,7 @@
 
 #include "core/log/log.h"
 #include "core/server/filters/auth_filter.h"
+#include "core/server/filters/rate_limit_filter.h"
 
 namespace llama_stack::server {
 namespace {
@@ -103,6 +104,8 @@ FilterStatus QuotaFilter::on_request(const std::shared_ptr<Exchange>& exchange) 
   }
   if (count > limit) {
     LS_INFO(kQuota, "quota exceeded for {} ({} > {})", client, count, limit);
+    audit_event(audit_, "quota_exceeded", security::AuditLevel::kWarning, context,
+                json::object{{"limit", limit}, {"period_seconds", config_.period_seconds}});
     ApiError error = ApiError::too_many_requests("Quota exceeded");
     error.with_header("retry-after", std::to_string(window_end - now));
     // Waiting out a daily quota is not a retry: tell Stainless clients not to.

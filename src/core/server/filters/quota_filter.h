@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/config/stack_config.h"
+#include "core/security/audit_log.h"
 #include "core/server/server_core.h"
 #include "llama_stack/storage/kvstore.h"
 
@@ -38,8 +39,10 @@ class QuotaFilter final : public Filter {
   QuotaFilter(QuotaConfig config, std::shared_ptr<storage::KVStore> store, bool auth_enabled);
   std::string_view name() const override { return "quota"; }
   FilterStatus on_request(const std::shared_ptr<Exchange>& exchange) override;
+  void set_audit(security::AuditLog* audit) { audit_ = audit; }
 
  private:
+  security::AuditLog* audit_ = nullptr;
   QuotaConfig config_;
   std::shared_ptr<storage::KVStore> store_;
   bool auth_enabled_;

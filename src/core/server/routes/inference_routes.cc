@@ -10,6 +10,7 @@
 #include "core/inference/native.h"
 #include "core/log/log.h"
 #include "core/server/exchange.h"
+#include "core/server/filters/rate_limit_filter.h"
 #include "core/server/routes/routes.h"
 #include "core/stack.h"
 #include "core/storage/inference_store.h"
@@ -41,12 +42,115 @@ void check_model_access(Stack& stack, const Ex& ex, const std::string& model_id)
   auto model = stack.models().find(model_id);
   if (model &&
       !stack.allows(auth::Action::kRead, "model", model_id, model->owner, ex->context().user)) {
+    audit_event(stack.audit(), "access_denied", security::AuditLevel::kWarning, ex->context(),
+                json::object{{"model", model_id}, {"action", "read"}, {"reason", "access_policy"}});
     throw routing::ModelsRoutingTable::not_found(model_id);
   }
   if (model) {
     if (auto denial = stack.model_scope_denial(*model, ex->context().scopes)) {
+      audit_event(stack.audit(), "access_denied", security::AuditLevel::kWarning, ex->context(),
+                  json::object{{"model", model_id}, {"reason", "insufficient_scope"}});
       throw ApiError::forbidden(*denial);
     }
+  }
+}
+
+// One inference call's bookkeeping: the audit events (inference_request,
+// inference_response) and the settlement of the rate-limit token reservation.
+class Outcome {
+ public:
+  Outcome(Stack& stack, Ex ex, std::string model_id, std::string request_type)
+      : stack_(stack),
+        ex_(std::move(ex)),
+        model_id_(std::move(model_id)),
+        type_(std::move(request_type)) {}
+
+  void start() {
+    const auto& ctx = ex_->context();
+    json::array scopes;
+    for (const auto& s : ctx.scopes) scopes.emplace_back(s);
+    audit_event(stack_.audit(), "inference_request", security::AuditLevel::kInfo, ctx,
+                json::object{{"model", model_id_},
+                             {"request_type", type_},
+                             {"scopes", std::move(scopes)},
+                             {"issuer", ctx.token_issuer}});
+  }
+  void usage(const json::value& usage) {
+    if (usage.is_object()) usage_ = usage;
+  }
+  void finish(const std::optional<ApiError>& error) {
+    if (finished_.exchange(true)) return;
+    auto count = [&](std::string_view key) -> std::int64_t {
+      if (!usage_.is_object()) return 0;
+      auto it = usage_.get_object().find(key);
+      return it != usage_.get_object().end() && it->value().is_number()
+                 ? static_cast<std::int64_t>(it->value().to_number<double>())
+                 : 0;
+    };
+    const std::int64_t prompt = count("prompt_tokens");
+    const std::int64_t completion = count("completion_tokens");
+    std::int64_t total = count("total_tokens");
+    if (total == 0) total = prompt + completion;
+    auto& ctx = ex_->context();
+    if (ctx.settle_tokens) ctx.settle_tokens(total);
+    const double latency_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ctx.start)
+            .count();
+    json::object fields{{"model", model_id_},
+                        {"request_type", type_},
+                        {"success", !error.has_value()},
+                        {"status", error ? error->status() : 200},
+                        {"prompt_tokens", prompt},
+                        {"completion_tokens", completion},
+                        {"total_tokens", total},
+                        {"latency_ms", std::round(latency_ms * 1000) / 1000}};
+    if (error) fields["error"] = error->what();
+    audit_event(stack_.audit(), "inference_response",
+                error ? security::AuditLevel::kWarning : security::AuditLevel::kInfo, ctx,
+                std::move(fields));
+  }
+
+ private:
+  Stack& stack_;
+  Ex ex_;
+  std::string model_id_;
+  std::string type_;
+  json::value usage_ = nullptr;
+  std::atomic<bool> finished_{false};
+};
+
+// Calls the router with the outcome bookkeeping around it.
+apis::CancelFn call_with_outcome(Stack& stack, const Ex& ex, routing::InferenceKind kind,
+                                 const std::string& model_id, json::object request,
+                                 apis::InferenceCallbacks callbacks) {
+  static constexpr const char* kTypes[] = {"chat_completion", "completion", "embeddings"};
+  auto outcome = std::make_shared<Outcome>(stack, ex, model_id, kTypes[static_cast<int>(kind)]);
+  outcome->start();
+  apis::InferenceCallbacks wrapped;
+  if (callbacks.on_chunk) {
+    wrapped.on_chunk = [outcome, inner = std::move(callbacks.on_chunk)](json::object chunk) {
+      if (auto it = chunk.find("usage"); it != chunk.end()) outcome->usage(it->value());
+      inner(std::move(chunk));
+    };
+  }
+  if (callbacks.on_response) {
+    wrapped.on_response = [outcome,
+                           inner = std::move(callbacks.on_response)](json::object response) {
+      if (auto it = response.find("usage"); it != response.end()) outcome->usage(it->value());
+      inner(std::move(response));
+    };
+  }
+  wrapped.on_done = [outcome, inner = std::move(callbacks.on_done)](std::optional<ApiError> error) {
+    outcome->finish(error);
+    inner(std::move(error));
+  };
+  try {
+    check_model_access(stack, ex, model_id);
+    return stack.inference().call(kind, model_id, std::move(request),
+                                  provider_data_of(ex->context()), std::move(wrapped));
+  } catch (const ApiError& e) {
+    outcome->finish(e);
+    throw;
   }
 }
 
@@ -335,9 +439,7 @@ void openai_generate(Stack& stack, const Ex& ex, InferenceKind kind) {
       if (error && error->status() != 499) ex->send_error(*error);
     };
   }
-  check_model_access(stack, ex, model_id);
-  auto cancel = stack.inference().call(kind, model_id, std::move(body),
-                                       provider_data_of(ex->context()), std::move(callbacks));
+  auto cancel = call_with_outcome(stack, ex, kind, model_id, std::move(body), std::move(callbacks));
   ex->on_cancel(std::move(cancel));
 }
 
@@ -363,9 +465,8 @@ void openai_embeddings(Stack& stack, const Ex& ex) {
   callbacks.on_done = [ex](std::optional<ApiError> error) {
     if (error && error->status() != 499) ex->send_error(*error);
   };
-  check_model_access(stack, ex, model_id);
-  auto cancel = stack.inference().call(InferenceKind::kEmbeddings, model_id, std::move(body),
-                                       provider_data_of(ex->context()), std::move(callbacks));
+  auto cancel = call_with_outcome(stack, ex, InferenceKind::kEmbeddings, model_id, std::move(body),
+                                  std::move(callbacks));
   ex->on_cancel(std::move(cancel));
 }
 
@@ -408,9 +509,8 @@ void native_generate(Stack& stack, const Ex& ex, InferenceKind kind) {
       if (error && error->status() != 499) ex->send_error(*error);
     };
   }
-  check_model_access(stack, ex, native.model_id);
-  auto cancel = stack.inference().call(kind, native.model_id, std::move(native.openai),
-                                       provider_data_of(ex->context()), std::move(callbacks));
+  auto cancel = call_with_outcome(stack, ex, kind, native.model_id, std::move(native.openai),
+                                  std::move(callbacks));
   ex->on_cancel(std::move(cancel));
 }
 
@@ -424,10 +524,8 @@ void native_embeddings(Stack& stack, const Ex& ex) {
   callbacks.on_done = [ex](std::optional<ApiError> error) {
     if (error && error->status() != 499) ex->send_error(*error);
   };
-  check_model_access(stack, ex, native.model_id);
-  auto cancel =
-      stack.inference().call(InferenceKind::kEmbeddings, native.model_id, std::move(native.openai),
-                             provider_data_of(ex->context()), std::move(callbacks));
+  auto cancel = call_with_outcome(stack, ex, InferenceKind::kEmbeddings, native.model_id,
+                                  std::move(native.openai), std::move(callbacks));
   ex->on_cancel(std::move(cancel));
 }
 

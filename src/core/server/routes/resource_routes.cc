@@ -1,5 +1,6 @@
 // Models, shields and vector DBs: list / get / register / unregister.
 #include "core/server/exchange.h"
+#include "core/server/filters/rate_limit_filter.h"
 #include "core/server/routes/routes.h"
 #include "core/stack.h"
 
@@ -42,6 +43,10 @@ T readable_one(Stack& stack, const Ex& ex, std::string_view type, T item,
 void require(Stack& stack, const Ex& ex, Action action, std::string_view type,
              const std::string& id, const std::optional<apis::Owner>& owner) {
   if (!stack.allows(action, std::string(type), id, owner, ex->context().user)) {
+    audit_event(stack.audit(), "access_denied", security::AuditLevel::kWarning, ex->context(),
+                json::object{{"resource", std::string(type) + "::" + id},
+                             {"action", std::string(auth::to_string(action))},
+                             {"reason", "access_policy"}});
     throw ApiError::forbidden("Permission denied: " + std::string(auth::to_string(action)) +
                               " on " + std::string(type) + " '" + id + "'");
   }
