@@ -478,8 +478,9 @@ std::string sha256_hex(std::string_view text) {
 json::object attributes_from_claims(
     const json::object& claims, const std::vector<std::pair<std::string, std::string>>& mapping) {
   json::object attributes;
-  for (const auto& [claim, attribute] : mapping) {
-    auto it = claims.find(claim);
+  for (const auto& entry : mapping) {
+    const std::string& attribute = entry.second;  // not a structured binding: lambdas capture it
+    auto it = claims.find(entry.first);
     if (it == claims.end()) continue;
     auto add = [&](std::string_view value) {
       if (value.empty()) return;
