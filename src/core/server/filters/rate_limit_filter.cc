@@ -57,6 +57,10 @@ FilterStatus StrictAuditFilter::on_request(const std::shared_ptr<Exchange>& exch
       exchange->context().route->is_public) {
     return FilterStatus::kContinue;
   }
+  // Record an event anyway: once the sink works again the writer writes it and
+  // writable() turns true, so strict mode recovers without a restart.
+  audit_->record({"audit_unavailable", security::AuditLevel::kError,
+                  json::object{{"request_id", exchange->context().trace_id}}});
   ApiError error = ApiError::unavailable(
       "Auditing is unavailable; requests are refused until the audit log can be written (strict "
       "mode)");
