@@ -107,15 +107,6 @@ std::string form_encode(std::string_view text) {
   return out;
 }
 
-std::string base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
 // ------------------------------------------------------------------ JWKS
 
 class JwksAuthenticator final : public Authenticator {
@@ -306,8 +297,9 @@ class IntrospectionAuthenticator final : public Authenticator {
       request.body += "&client_id=" + form_encode(in.client_id) +
                       "&client_secret=" + form_encode(in.client_secret);
     } else {
-      request.headers.set("authorization", "Basic " + base64(form_encode(in.client_id) + ":" +
-                                                             form_encode(in.client_secret)));
+      request.headers.set("authorization",
+                          "Basic " + base64_encode(form_encode(in.client_id) + ":" +
+                                                   form_encode(in.client_secret)));
     }
     client_->fetch(std::move(request), [this, key, done = std::move(done)](http::ClientResult r) {
       if (r.error) {

@@ -1,7 +1,5 @@
 #include "core/inference/native.h"
 
-#include <openssl/evp.h>
-
 #include <bit>
 #include <cstring>
 
@@ -580,12 +578,7 @@ std::string embedding_base64(const json::array& values) {
     if constexpr (std::endian::native == std::endian::big) bits = __builtin_bswap32(bits);
     std::memcpy(bytes.data() + i * 4, &bits, 4);
   }
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
+  return base64_encode(bytes);
 }
 
 }  // namespace llama_stack::inference

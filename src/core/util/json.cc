@@ -1,5 +1,7 @@
 #include "core/util/json.h"
 
+#include <openssl/evp.h>
+
 #include <charconv>
 #include <cmath>
 #include <system_error>
@@ -7,7 +9,7 @@
 namespace llama_stack {
 namespace {
 
-void append_string(std::string& out, std::string_view s) {
+void append_string_impl(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
   for (unsigned char c : s) {
@@ -76,7 +78,7 @@ void append_value(std::string& out, const json::value& v) {
       append_double(out, v.get_double());
       break;
     case json::kind::string:
-      append_string(out, v.get_string());
+      append_string_impl(out, v.get_string());
       break;
     case json::kind::array: {
       out.push_back('[');
@@ -95,7 +97,7 @@ void append_value(std::string& out, const json::value& v) {
       for (const auto& kv : v.get_object()) {
         if (!first) out.push_back(',');
         first = false;
-        append_string(out, kv.key());
+        append_string_impl(out, kv.key());
         out.push_back(':');
         append_value(out, kv.value());
       }
@@ -106,6 +108,19 @@ void append_value(std::string& out, const json::value& v) {
 }
 
 }  // namespace
+
+void append_json_string(std::string& out, std::string_view text) {
+  append_string_impl(out, text);
+}
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
 
 std::string to_json(const json::value& value) {
   std::string out;

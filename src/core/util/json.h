@@ -21,6 +21,13 @@ namespace json = boost::json;
 // and infinities (not JSON) become null.
 std::string to_json(const json::value& value);
 
+// Appends `text` as a JSON string literal (quoted, escaped) to `out`. For
+// code that writes JSON by hand on hot paths.
+void append_json_string(std::string& out, std::string_view text);
+
+// Standard base64 (with padding) of `bytes`.
+std::string base64_encode(std::string_view bytes);
+
 // Thrown by parse_json on malformed input; `what()` names line and column.
 class JsonSyntaxError : public std::runtime_error {
  public:

@@ -43,8 +43,8 @@ class FakeError : public std::runtime_error {
 
 // --- JSON writing -----------------------------------------------------------
 
-// Appends `text` as a quoted, escaped JSON string.
-void append_json_string(std::string& out, std::string_view text);
+// Appends `text` as a quoted, escaped JSON string (the server's own writer).
+using ::llama_stack::append_json_string;
 std::string json_string(std::string_view text);
 // Appends the shortest round-tripping form of `value` (finite values only; else 0).
 void append_json_number(std::string& out, double value);

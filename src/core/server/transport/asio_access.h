@@ -19,6 +19,8 @@ struct IoRuntime::Impl {
   int thread_count = 1;
 };
 
-inline boost::asio::io_context& io_context_of(IoRuntime& runtime) { return runtime.impl().ioc; }
+inline boost::asio::io_context& io_context_of(IoRuntime& runtime) {
+  return runtime.impl().ioc;
+}
 
 }  // namespace llama_stack

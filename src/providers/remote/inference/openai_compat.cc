@@ -211,7 +211,7 @@ ProviderSpec vllm_spec() {
                                  s.base_url = c.url.value_or("");
                                  if (!c.api_token.empty()) s.api_key = c.api_token;
                                  s.default_max_tokens = c.max_tokens;
-        s.client.read_timeout = std::chrono::seconds(c.timeout_seconds);
+                                 s.client.read_timeout = std::chrono::seconds(c.timeout_seconds);
                                  if (c.tls_verify == "false" || c.tls_verify == "False") {
                                    s.client.verify_tls = false;
                                  } else if (c.tls_verify != "true" && c.tls_verify != "True") {
@@ -228,7 +228,7 @@ ProviderSpec openai_spec() {
                                    s.base_url = c.base_url;
                                    s.api_key = c.api_key;
                                    s.provider_data_key = "openai_api_key";
-        s.client.read_timeout = std::chrono::seconds(c.timeout_seconds);
+                                   s.client.read_timeout = std::chrono::seconds(c.timeout_seconds);
                                    return s;
                                  });
 }
