@@ -148,3 +148,41 @@ test('LLAMA_STACK_OAUTH_* environment variables enable JWT auth against the auth
     await server.stop();
   }
 });
+
+test('stored chat completions are owned: other users neither list nor read them', async () => {
+  const server = await startServer(`
+version: 2
+image_name: store-owner-test
+apis: [inference]
+providers:
+  inference:
+  - {provider_id: ollama, provider_type: remote::ollama, config: {url: "${fake.baseUrl}"}}
+metadata_store: {type: sqlite, db_path: "{{TMP}}/registry.db"}
+inference_store: {type: sqlite, db_path: "{{TMP}}/inference.db"}
+models:
+- {model_id: llama3.2:3b, provider_id: ollama}
+server:
+  auth:
+    provider_type: oauth2_token
+    config:
+      jwks: {uri: "${idp.jwksUrl}"}
+      issuer: ${ISSUER}
+      audience: ${STACK_URI}
+`);
+  try {
+    const alice = idp.sign({ aud: STACK_URI, sub: 'alice-store' });
+    const bob = idp.sign({ aud: STACK_URI, sub: 'bob-store' });
+    const created = await call(server, 'POST', '/v1/chat/completions', alice, {
+      model: 'llama3.2:3b',
+      messages: [{ role: 'user', content: 'private question' }],
+    });
+    assert.equal(created.status, 200);
+    const id = created.json.id;
+    assert.ok((await call(server, 'GET', '/v1/chat/completions', alice)).json.data.some((c) => c.id === id));
+    assert.equal((await call(server, 'GET', `/v1/chat/completions/${id}`, alice)).status, 200);
+    assert.ok(!(await call(server, 'GET', '/v1/chat/completions', bob)).json.data.some((c) => c.id === id));
+    assert.equal((await call(server, 'GET', `/v1/chat/completions/${id}`, bob)).status, 404);
+  } finally {
+    await server.stop();
+  }
+});

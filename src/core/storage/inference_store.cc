@@ -47,6 +47,16 @@ class Stmt {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+json::value owner_of(const Stmt& s) {
+  const std::string text = s.column_text(5);
+  if (text.empty()) return nullptr;
+  try {
+    return parse_json(text);
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
 json::object row_to_object(const Stmt& s) {
   // columns: id, created, model, choices, input_messages
   json::object out{{"id", s.column_text(0)},
@@ -93,6 +103,19 @@ InferenceStore::InferenceStore(const std::string& db_path) {
       throw StorageError("inference store '" + db_path + "': " + message);
     }
   }
+  // The owner column (for access checks) came after the first schema.
+  if (sqlite3_exec(db_, "SELECT owner FROM chat_completions LIMIT 0", nullptr, nullptr, nullptr) !=
+      SQLITE_OK) {
+    char* error = nullptr;
+    if (sqlite3_exec(db_, "ALTER TABLE chat_completions ADD COLUMN owner TEXT", nullptr, nullptr,
+                     &error) != SQLITE_OK) {
+      std::string message = error != nullptr ? error : "unknown error";
+      sqlite3_free(error);
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw StorageError("inference store '" + db_path + "': " + message);
+    }
+  }
   writer_ = std::thread([this] { writer_loop(); });
 }
 
@@ -106,10 +129,11 @@ InferenceStore::~InferenceStore() {
   if (db_ != nullptr) sqlite3_close(db_);
 }
 
-void InferenceStore::record(json::object completion, json::array input_messages) {
+void InferenceStore::record(json::object completion, json::array input_messages,
+                            json::value owner) {
   std::unique_lock lock(queue_mutex_);
   queue_changed_.wait(lock, [this] { return queue_.size() < kMaxQueue || stopping_; });
-  queue_.push_back({std::move(completion), std::move(input_messages)});
+  queue_.push_back({std::move(completion), std::move(input_messages), std::move(owner)});
   queue_changed_.notify_all();
 }
 
@@ -146,13 +170,14 @@ void InferenceStore::write(const Pending& pending) {
   if (auto it = c.find("choices"); it != c.end()) choices = it->value();
   std::lock_guard lock(db_mutex_);
   Stmt s(db_,
-         "INSERT OR REPLACE INTO chat_completions (id, created, model, choices, input_messages) "
-         "VALUES (?, ?, ?, ?, ?)");
+         "INSERT OR REPLACE INTO chat_completions (id, created, model, choices, input_messages, "
+         "owner) VALUES (?, ?, ?, ?, ?, ?)");
   s.text(1, str("id"))
       .integer(2, created)
       .text(3, str("model"))
       .text(4, to_json(choices))
-      .text(5, to_json(pending.input_messages));
+      .text(5, to_json(pending.input_messages))
+      .text(6, to_json(pending.owner));
   s.step();
 }
 
@@ -163,7 +188,8 @@ void InferenceStore::flush() {
 
 std::optional<InferenceStore::Page> InferenceStore::list(const std::optional<std::string>& after,
                                                          int limit, bool descending,
-                                                         const std::optional<std::string>& model) {
+                                                         const std::optional<std::string>& model,
+                                                         const Visible& visible) {
   flush();
   std::lock_guard lock(db_mutex_);
   std::int64_t cursor_created = 0, cursor_rowid = 0;
@@ -175,20 +201,19 @@ std::optional<InferenceStore::Page> InferenceStore::list(const std::optional<std
     cursor_rowid = c.column_int(1);
   }
   std::string sql =
-      "SELECT id, created, model, choices, input_messages FROM chat_completions WHERE 1=1";
+      "SELECT id, created, model, choices, input_messages, owner FROM chat_completions WHERE 1=1";
   if (model) sql += " AND model = ?1";
   if (after) {
     sql += descending ? " AND (created < ?2 OR (created = ?2 AND rowid < ?3))"
                       : " AND (created > ?2 OR (created = ?2 AND rowid > ?3))";
   }
   sql += descending ? " ORDER BY created DESC, rowid DESC" : " ORDER BY created ASC, rowid ASC";
-  sql += " LIMIT ?4";
   Stmt s(db_, sql.c_str());
   if (model) s.text(1, *model);
   if (after) s.integer(2, cursor_created).integer(3, cursor_rowid);
-  s.integer(4, limit + 1);
   Page page;
   while (s.step()) {
+    if (visible && !visible(owner_of(s))) continue;
     if (static_cast<int>(page.data.size()) == limit) {
       page.has_more = true;
       break;
@@ -198,13 +223,15 @@ std::optional<InferenceStore::Page> InferenceStore::list(const std::optional<std
   return page;
 }
 
-std::optional<json::object> InferenceStore::get(const std::string& id) {
+std::optional<json::object> InferenceStore::get(const std::string& id, const Visible& visible) {
   flush();
   std::lock_guard lock(db_mutex_);
   Stmt s(db_,
-         "SELECT id, created, model, choices, input_messages FROM chat_completions WHERE id = ?");
+         "SELECT id, created, model, choices, input_messages, owner FROM chat_completions WHERE "
+         "id = ?");
   s.text(1, id);
   if (!s.step()) return std::nullopt;
+  if (visible && !visible(owner_of(s))) return std::nullopt;
   return row_to_object(s);
 }
 

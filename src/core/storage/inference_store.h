@@ -11,6 +11,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -32,16 +33,22 @@ class InferenceStore {
   InferenceStore& operator=(const InferenceStore&) = delete;
 
   // `completion` is a chat.completion object (id, created, model, choices).
-  void record(json::object completion, json::array input_messages);
+  // `owner` ({principal, attributes}, or null) is stored for access checks.
+  void record(json::object completion, json::array input_messages, json::value owner = nullptr);
+
+  // Decides whether the caller may see a record, given its stored owner
+  // (null when recorded without authentication).
+  using Visible = std::function<bool(const json::value& owner)>;
 
   struct Page {
     json::array data;  // chat.completion objects plus "input_messages"
     bool has_more = false;
   };
   // `after`: an id from a previous page (cursor); unknown → std::nullopt.
+  // Records the caller may not see are skipped (they don't count toward limit).
   std::optional<Page> list(const std::optional<std::string>& after, int limit, bool descending,
-                           const std::optional<std::string>& model);
-  std::optional<json::object> get(const std::string& id);
+                           const std::optional<std::string>& model, const Visible& visible = {});
+  std::optional<json::object> get(const std::string& id, const Visible& visible = {});
 
   // Blocks until every queued record is written.
   void flush();
@@ -50,6 +57,7 @@ class InferenceStore {
   struct Pending {
     json::object completion;
     json::array input_messages;
+    json::value owner;
   };
   void writer_loop();
   void write(const Pending& pending);

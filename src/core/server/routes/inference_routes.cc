@@ -399,6 +399,8 @@ void openai_generate(Stack& stack, const Ex& ex, InferenceKind kind) {
   json::array input_messages;
   if (store != nullptr) input_messages = body.at("messages").as_array();
   const bool done_marker = wants_done_marker(ex->context());
+  const json::value owner =
+      ex->context().user ? ex->context().user->to_json() : json::value(nullptr);
 
   apis::InferenceCallbacks callbacks;
   if (stream) {
@@ -414,8 +416,8 @@ void openai_generate(Stack& stack, const Ex& ex, InferenceKind kind) {
       if (!client_wants_usage) chunk.erase("usage");
       sse->event(chunk);
     };
-    callbacks.on_done = [sse, recorder, store, input_messages, model_id,
-                         done_marker](std::optional<ApiError> error) {
+    callbacks.on_done = [sse, recorder, store, input_messages, model_id, done_marker,
+                         owner](std::optional<ApiError> error) {
       if (error && !sse->started()) {
         if (error->status() != 499) sse->exchange()->send_error(*error);
         return;
@@ -424,15 +426,15 @@ void openai_generate(Stack& stack, const Ex& ex, InferenceKind kind) {
         LS_WARN(kInference, "stream for model '{}' failed mid-way: {}", model_id, error->what());
         sse->event(error_event(*error));
       } else if (recorder && store != nullptr) {
-        store->record(recorder->completion(model_id), input_messages);
+        store->record(recorder->completion(model_id), input_messages, owner);
       }
       if (done_marker) sse->raw("data: [DONE]\n\n");
       sse->end();
     };
   } else {
-    callbacks.on_response = [ex, store, input_messages, model_id](json::object response) {
+    callbacks.on_response = [ex, store, input_messages, model_id, owner](json::object response) {
       response["model"] = model_id;
-      if (store != nullptr) store->record(response, input_messages);
+      if (store != nullptr) store->record(response, input_messages, owner);
       ex->send_json(200, response);
     };
     callbacks.on_done = [ex](std::optional<ApiError> error) {
@@ -540,6 +542,14 @@ storage::InferenceStore& require_store(Stack& stack) {
   return *store;
 }
 
+// Stored completions are resources too: the access policy decides who reads them.
+storage::InferenceStore::Visible completion_visibility(Stack& stack, const Ex& ex) {
+  return [&stack, ex](const json::value& owner) {
+    return stack.allows(auth::Action::kRead, "chat_completion", "", apis::Owner::from_json(owner),
+                        ex->context().user);
+  };
+}
+
 void list_chat_completions(Stack& stack, const Ex& ex) {
   storage::InferenceStore& store = require_store(stack);
   const auto& request = ex->request();
@@ -564,7 +574,7 @@ void list_chat_completions(Stack& stack, const Ex& ex) {
   std::optional<std::string> after, model;
   if (auto a = request.query_param("after"); a && !a->empty()) after = std::string(*a);
   if (auto m = request.query_param("model"); m && !m->empty()) model = std::string(*m);
-  auto page = store.list(after, limit, descending, model);
+  auto page = store.list(after, limit, descending, model, completion_visibility(stack, ex));
   if (!page)
     throw ApiError::bad_request("Query parameter 'after': no chat completion with id '" + *after +
                                 "'");
@@ -578,7 +588,7 @@ void list_chat_completions(Stack& stack, const Ex& ex) {
 void get_chat_completion(Stack& stack, const Ex& ex) {
   storage::InferenceStore& store = require_store(stack);
   const std::string& id = ex->context().param("completion_id");
-  auto completion = store.get(id);
+  auto completion = store.get(id, completion_visibility(stack, ex));
   if (!completion) throw ApiError::not_found("Chat completion '" + id + "' not found");
   ex->send_json(200, *completion);
 }
