@@ -382,6 +382,24 @@ std::optional<std::string> Stack::model_scope_denial(const apis::Model& model,
   return "Insufficient scope: model '" + model.identifier + "' requires scope '" + *required + "'";
 }
 
+std::optional<std::string> Stack::resource_scope_denial(
+    std::string_view type, const std::string& id, const json::object& params,
+    const std::vector<std::string>& scopes) const {
+  if (!oauth_.enforce_model_permissions) return std::nullopt;
+  const auto& overrides =
+      type == "shield" ? oauth_.shield_scope_overrides : oauth_.vector_db_scope_overrides;
+  std::optional<std::string> required;
+  if (auto it = overrides.find(id); it != overrides.end()) {
+    required = it->second;
+  } else if (auto p = params.find("required_scope"); p != params.end() && p->value().is_string()) {
+    required = std::string(p->value().get_string());
+  }
+  if (!required || std::find(scopes.begin(), scopes.end(), *required) != scopes.end())
+    return std::nullopt;
+  return "Insufficient scope: " + std::string(type) + " '" + id + "' requires scope '" + *required +
+         "'";
+}
+
 bool Stack::serves(std::string_view api) const {
   // As in Llama Stack: `apis` lists what is served; empty means every API
   // that has a provider.

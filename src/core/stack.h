@@ -87,6 +87,11 @@ class Stack {
   // Model access by scope: nullopt when `scopes` may use the model, else why not.
   std::optional<std::string> model_scope_denial(const apis::Model& model,
                                                 const std::vector<std::string>& scopes) const;
+  // Scope checks for shields and vector DBs (same rules as models, but a
+  // resource without a required scope stays open).
+  std::optional<std::string> resource_scope_denial(std::string_view type, const std::string& id,
+                                                   const json::object& params,
+                                                   const std::vector<std::string>& scopes) const;
   // The effective server.auth: the configured one, or one built from
   // server.oauth.auth_server_uri when enable_auth is on.
   static std::optional<auth::AuthConfig> effective_auth(const config::StackRunConfig& config,

@@ -186,3 +186,50 @@ server:
     await server.stop();
   }
 });
+
+test('shields and vector DBs can require a scope too', async () => {
+  const server = await startServer(`
+version: 2
+image_name: resource-scope-test
+apis: [inference, safety, vector_io]
+providers:
+  inference:
+  - {provider_id: ollama, provider_type: remote::ollama, config: {url: "${fake.baseUrl}"}}
+  safety:
+  - {provider_id: llama-guard, provider_type: inline::llama-guard, config: {}}
+  vector_io:
+  - {provider_id: faiss, provider_type: inline::faiss, config: {kvstore: {type: sqlite, db_path: "{{TMP}}/faiss.db"}}}
+metadata_store: {type: sqlite, db_path: "{{TMP}}/registry.db"}
+models:
+- {model_id: all-minilm, provider_id: ollama, model_type: embedding, metadata: {embedding_dimension: 8}}
+shields:
+- {shield_id: meta-llama/Llama-Guard-3-8B, params: {required_scope: safety_admin}}
+- {shield_id: meta-llama/Llama-Guard-3-1B}
+vector_dbs:
+- {vector_db_id: secret-docs, embedding_model: all-minilm}
+- {vector_db_id: open-docs, embedding_model: all-minilm}
+server:
+  auth:
+    provider_type: oauth2_token
+    config: {jwks: {uri: "${idp.jwksUrl}"}, issuer: ${ISSUER}, audience: ${STACK_URI}}
+  oauth:
+    enforce_model_permissions: true
+    vector_db_scope_overrides: {secret-docs: docs_reader}
+`);
+  try {
+    const plain = idp.sign({ aud: STACK_URI, sub: 'p', scope: 'other' });
+    const admin = idp.sign({ aud: STACK_URI, sub: 'a', scope: 'safety_admin docs_reader' });
+    const shields = (await call(server, 'GET', '/v1/shields', plain)).json.data.map((s) => s.identifier);
+    assert.deepEqual(shields, ['meta-llama/Llama-Guard-3-1B']);
+    const denied = await call(server, 'GET', '/v1/shields/meta-llama/Llama-Guard-3-8B', plain);
+    assert.equal(denied.status, 403);
+    assert.match(denied.json.detail, /requires scope 'safety_admin'/);
+    assert.equal((await call(server, 'GET', '/v1/shields/meta-llama/Llama-Guard-3-8B', admin)).status, 200);
+    const dbs = (await call(server, 'GET', '/v1/vector-dbs', plain)).json.data.map((d) => d.identifier);
+    assert.deepEqual(dbs, ['open-docs']);
+    assert.equal((await call(server, 'GET', '/v1/vector-dbs/secret-docs', plain)).status, 403);
+    assert.equal((await call(server, 'GET', '/v1/vector-dbs/secret-docs', admin)).status, 200);
+  } finally {
+    await server.stop();
+  }
+});

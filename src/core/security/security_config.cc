@@ -68,6 +68,23 @@ OAuthSettings parse_oauth_settings(const config::ConfigNode* node, config::Diagn
         }
       }
     }
+    for (auto [key, target] :
+         {std::pair{"shield_scope_overrides", &s.shield_scope_overrides},
+          std::pair{"vector_db_scope_overrides", &s.vector_db_scope_overrides}}) {
+      const auto* m = r.node(key);
+      if (m == nullptr || m->is_null()) continue;
+      if (!m->is_map()) {
+        diagnostics.error(*m, "expected a mapping of resource id to scope");
+        continue;
+      }
+      for (const auto& entry : m->entries) {
+        if (!entry.second.is_scalar() || entry.second.scalar.empty()) {
+          diagnostics.error(entry.second, "expected a scope name");
+          continue;
+        }
+        (*target)[entry.first] = entry.second.scalar;
+      }
+    }
     s.enable_rate_limiting = r.boolean("enable_rate_limiting").value_or(false);
     s.default_user_tier = r.string_or("default_user_tier", s.default_user_tier);
     if (const auto* t = r.node("rate_limit_tiers"); t != nullptr && !t->is_null()) {

@@ -43,6 +43,10 @@ struct OAuthSettings {
   bool enforce_model_permissions = false;
   bool deny_unmapped_models = true;  // "deny by default"
   std::map<std::string, std::string> model_scope_overrides;
+  // Shields and vector DBs can require a scope too (these maps, or a shield's
+  // params.required_scope); those without one stay open.
+  std::map<std::string, std::string> shield_scope_overrides;
+  std::map<std::string, std::string> vector_db_scope_overrides;
 
   bool enable_rate_limiting = false;
   std::string default_user_tier = "free";

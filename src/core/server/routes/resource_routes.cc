@@ -10,6 +10,14 @@ namespace {
 using Ex = std::shared_ptr<Exchange>;
 using auth::Action;
 
+const json::object& scope_params(const apis::Shield& shield) {
+  return shield.params;
+}
+const json::object& scope_params(const apis::VectorDB&) {
+  static const json::object kNone;
+  return kNone;
+}
+
 // Access policy: a resource the caller may not read does not exist for them
 // (404, no existence leak); a denied create/delete is 403; lists are filtered.
 template <typename T>
@@ -28,6 +36,26 @@ std::vector<apis::Model> usable_models(Stack& stack, const Ex& ex) {
     return stack.model_scope_denial(m, ex->context().scopes).has_value();
   });
   return models;
+}
+
+// Shields and vector DBs a token's scopes don't cover are left out of lists
+// and refused (403 naming the scope) on direct reads.
+template <typename T>
+std::vector<T> scoped(Stack& stack, const Ex& ex, std::string_view type, std::vector<T> items) {
+  std::erase_if(items, [&](const T& item) {
+    return stack
+        .resource_scope_denial(type, item.identifier, scope_params(item), ex->context().scopes)
+        .has_value();
+  });
+  return items;
+}
+
+template <typename T>
+void require_scope(Stack& stack, const Ex& ex, std::string_view type, const T& item) {
+  if (auto denial = stack.resource_scope_denial(type, item.identifier, scope_params(item),
+                                                ex->context().scopes)) {
+    throw ApiError::forbidden(*denial);
+  }
 }
 
 template <typename T>
@@ -129,17 +157,20 @@ void add_model_routes(RouteTable& table, Stack& stack) {
 void add_shield_routes(RouteTable& table, Stack& stack) {
   table.add({"GET", "/v1/shields",
              [&stack](const Ex& ex) {
-               ex->send_json(200, list_body(readable(stack, ex, "shield", stack.shields().list())));
+               ex->send_json(
+                   200, list_body(scoped(stack, ex, "shield",
+                                         readable(stack, ex, "shield", stack.shields().list()))));
              },
              "shields"});
   table.add({"GET", "/v1/shields/{identifier:path}",
              [&stack](const Ex& ex) {
                const std::string& id = ex->context().param("identifier");
-               ex->send_json(
-                   200, readable_one(stack, ex, "shield", stack.shields().get(id), [&] {
-                          return ApiError::not_found(
-                              "Shield '" + id + "' not found. Register it with POST /v1/shields");
-                        }).to_json());
+               auto shield = readable_one(stack, ex, "shield", stack.shields().get(id), [&] {
+                 return ApiError::not_found("Shield '" + id +
+                                            "' not found. Register it with POST /v1/shields");
+               });
+               require_scope(stack, ex, "shield", shield);
+               ex->send_json(200, shield.to_json());
              },
              "shields"});
   table.add({"POST", "/v1/shields",
@@ -176,18 +207,21 @@ void add_vector_db_routes(RouteTable& table, Stack& stack) {
   table.add({"GET", "/v1/vector-dbs",
              [&stack](const Ex& ex) {
                ex->send_json(
-                   200, list_body(readable(stack, ex, "vector_db", stack.vector_dbs().list())));
+                   200,
+                   list_body(scoped(stack, ex, "vector_db",
+                                    readable(stack, ex, "vector_db", stack.vector_dbs().list()))));
              },
              "vector_dbs"});
   table.add({"GET", "/v1/vector-dbs/{vector_db_id:path}",
              [&stack](const Ex& ex) {
                const std::string& id = ex->context().param("vector_db_id");
-               ex->send_json(
-                   200,
+               auto vector_db =
                    readable_one(stack, ex, "vector_db", stack.vector_dbs().get(id), [&] {
                      return ApiError::not_found(
                          "Vector DB '" + id + "' not found. Register it with POST /v1/vector-dbs");
-                   }).to_json());
+                   });
+               require_scope(stack, ex, "vector_db", vector_db);
+               ex->send_json(200, vector_db.to_json());
              },
              "vector_dbs"});
   table.add({"POST", "/v1/vector-dbs",
