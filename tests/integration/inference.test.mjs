@@ -400,6 +400,30 @@ test('a client that disconnects mid-stream cancels the upstream request', async 
   assert.ok(cancelled > before, 'the fake model server saw the stream cancelled');
 });
 
+test('a client that disconnects while waiting for a non-streamed answer cancels the upstream request', async () => {
+  await fake.control({ latency_ms: 1500 });
+  const before = (await fake.stats()).cancelled_streams;
+  const socket = net.connect({ port: server.port, host: '127.0.0.1' });
+  await new Promise((resolve, reject) => {
+    socket.on('connect', resolve);
+    socket.on('error', reject);
+  });
+  const body = JSON.stringify(chat('vllm-llama'));
+  socket.write(
+    `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  socket.destroy();
+  let cancelled = before;
+  for (let i = 0; i < 100 && cancelled === before; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    cancelled = (await fake.stats()).cancelled_streams;
+  }
+  assert.ok(cancelled > before, 'the fake model server saw the request cancelled');
+  // Pipelined requests on one connection are not mistaken for a disconnect.
+  await fake.reset();
+});
+
 test('the inference store lists and returns chat completions with cursor pagination', async () => {
   const ids = [];
   for (let i = 0; i < 3; i++) {

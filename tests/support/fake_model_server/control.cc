@@ -176,6 +176,10 @@ void send_inline(const std::shared_ptr<State>& state, const std::shared_ptr<Exch
 void send_paced(const std::shared_ptr<State>& state, const std::shared_ptr<Exchange>& exchange,
                 Reply& reply, bool drop, std::int64_t latency_ms, std::int64_t token_delay_ms) {
   sleep_ms(latency_ms);
+  if (exchange->cancelled()) {
+    state->count_cancelled_stream();  // the client left while we "thought"
+    return;
+  }
   if (reply.response) {
     if (drop) {
       exchange->abort();

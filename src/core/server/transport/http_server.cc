@@ -11,6 +11,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -435,7 +437,38 @@ struct HttpServer::Impl {
       auto channel = std::make_shared<EventChannel>(co_await asio::this_coro::executor, 64);
       auto sink = std::make_shared<ChannelSink>(channel);
       auto exchange = std::make_shared<Exchange>(std::move(request), sink);
+      // While the handler works (e.g. waits for a model server), watch the
+      // client socket: if the client goes away, cancel the exchange so the
+      // upstream call is cancelled too. Plain TCP only (under TLS, readable
+      // bytes may be records we cannot peek at).
+      auto watching = std::make_shared<bool>(true);
+      if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+        auto& socket = stream.socket();
+        socket.async_wait(
+            tcp::socket::wait_read, [&socket, watching, sink, channel](error_code ec) {
+              if (ec || !*watching) return;
+              char byte;
+              const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+              const bool gone = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+              if (!gone) return;  // pipelined bytes of the next request: not a disconnect
+              LS_DEBUG(kServer, "client went away while its request was in flight");
+              sink->cancel();
+              channel->close();
+            });
+      }
       core.dispatch(exchange);
+      struct StopWatching {
+        std::shared_ptr<bool> flag;
+        beast::tcp_stream* plain;
+        ~StopWatching() {
+          *flag = false;
+          if (plain != nullptr) {
+            error_code ignored;
+            plain->socket().cancel(ignored);
+          }
+        }
+      } stop_watching{watching, nullptr};
+      if constexpr (std::is_same_v<Stream, beast::tcp_stream>) stop_watching.plain = &stream;
 
       bool reuse = keep_alive;
       std::optional<http::response<http::empty_body>> stream_head;
@@ -443,6 +476,13 @@ struct HttpServer::Impl {
       for (bool done = false; !done;) {
         auto [rec, event] = co_await channel->async_receive(kUseTuple);
         if (rec) co_return;
+        if (*watching) {
+          *watching = false;
+          if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+            error_code ignored;
+            stream.socket().cancel(ignored);
+          }
+        }
         error_code wec;
         beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
         switch (event.kind) {
