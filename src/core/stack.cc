@@ -262,6 +262,42 @@ void Stack::initialize() {
 
   // 4. Resources declared in run.yaml.
   register_config_resources();
+
+  // 5. Models the upstreams serve (refresh_models), in the background: a
+  //    model server that is down must not delay startup.
+  discovery_ = std::thread([this] { discover_models(); });
+}
+
+void Stack::discover_models() {
+  for (auto& p : providers_) {
+    auto* inference = dynamic_cast<providers::InferenceProvider*>(p.impl.get());
+    if (inference == nullptr || !inference->discovers_models()) continue;
+    std::vector<std::string> names;
+    try {
+      names = inference->list_upstream_models();
+    } catch (const std::exception& e) {
+      LS_WARN(kCore, "model discovery for {} failed: {}", p.entry.provider_id, e.what());
+      continue;
+    }
+    std::size_t added = 0;
+    for (const auto& name : names) {
+      const std::string id = p.entry.provider_id + "/" + name;
+      if (models_->find(id)) continue;
+      routing::RegisterModelRequest request;
+      request.model_id = id;
+      request.provider_id = p.entry.provider_id;
+      request.provider_model_id = name;
+      request.metadata["discovered"] = true;
+      try {
+        models_->register_model(request, routing::OnExisting::kConflict);
+        ++added;
+      } catch (const std::exception& e) {
+        LS_DEBUG(kCore, "model discovery: {} not registered: {}", id, e.what());
+      }
+    }
+    LS_INFO(kCore, "model discovery for {}: {} upstream model(s), {} new", p.entry.provider_id,
+            names.size(), added);
+  }
 }
 
 void Stack::register_config_resources() {
@@ -315,6 +351,7 @@ void Stack::register_config_resources() {
 void Stack::shutdown() noexcept {
   if (shut_down_) return;
   shut_down_ = true;
+  if (discovery_.joinable()) discovery_.join();
   inference_store_.reset();  // writes what is queued
   if (audit_) audit_->flush();
   for (auto it = providers_.rbegin(); it != providers_.rend(); ++it) {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/auth/access_policy.h"
@@ -105,6 +106,8 @@ class Stack {
 
  private:
   void register_config_resources();
+  // refresh_models: registers the models upstreams serve as "<provider_id>/<name>".
+  void discover_models();
 
   config::StackRunConfig config_;
   const registry::ProviderRegistry& registry_;
@@ -124,6 +127,7 @@ class Stack {
   std::unique_ptr<security::AuditLog> audit_;
   std::shared_ptr<security::RateLimiter> rate_limiter_;
   bool shut_down_ = false;
+  std::thread discovery_;
 };
 
 }  // namespace llama_stack

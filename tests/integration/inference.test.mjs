@@ -497,3 +497,36 @@ test('thousands of failed requests leak no sockets', async () => {
   const status = readFileSync(`/proc/${server.proc.pid}/status`, 'utf8');
   assert.match(status, /VmRSS/);
 });
+
+test('refresh_models lists the models upstreams serve as <provider_id>/<name>', async () => {
+  const other = await startServer(`
+version: 2
+image_name: discovery-test
+apis: [inference]
+providers:
+  inference:
+  - {provider_id: ollama, provider_type: remote::ollama, config: {url: "${fake.baseUrl}", refresh_models: true}}
+  - {provider_id: vllm, provider_type: remote::vllm, config: {url: "${fake.baseUrl}/v1", refresh_models: true}}
+  - {provider_id: quiet, provider_type: remote::ollama, config: {url: "${fake.baseUrl}"}}
+metadata_store: {type: sqlite, db_path: "{{TMP}}/registry.db"}
+`);
+  try {
+    let ids = [];
+    for (let i = 0; i < 100 && !(ids.includes('ollama/llama3.2:3b') && ids.includes('vllm/meta-llama/Llama-3.1-8B-Instruct')); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      ids = (await (await fetch(`${other.baseUrl}/v1/models`)).json()).data.map((m) => m.identifier);
+    }
+    assert.ok(ids.includes('ollama/llama3.2:3b'), ids.join(','));
+    assert.ok(ids.includes('vllm/meta-llama/Llama-3.1-8B-Instruct'), ids.join(','));
+    assert.ok(!ids.some((id) => id.startsWith('quiet/')), 'providers without refresh_models add nothing');
+    const r = await fetch(`${other.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chat('ollama/llama3.2:3b')),
+    });
+    assert.equal(r.status, 200);
+    assert.equal((await r.json()).choices[0].message.content, EXPECTED('llama3.2:3b', 'hi there'));
+  } finally {
+    await other.stop();
+  }
+});

@@ -51,6 +51,9 @@ class InferenceProvider : public Provider, public apis::InferenceApi {
   // Models the upstream currently serves (for /v1/models discovery); empty
   // when unknown. Called at startup and on refresh; may block briefly.
   virtual std::vector<std::string> list_upstream_models() { return {}; }
+  // Whether the models the upstream serves should appear in /v1/models
+  // (provider config `refresh_models: true`).
+  virtual bool discovers_models() const { return false; }
 
   // Called when a model is registered against this provider. Returns the model
   // to store (a provider may fill in metadata); throws ApiError to refuse.

@@ -18,6 +18,7 @@ struct OllamaConfig {
   std::string url = "http://localhost:11434";
   bool raise_on_connect_error = false;
   std::int64_t timeout_seconds = 600;  // ours: max upstream silence
+  bool refresh_models = false;         // list the upstream's models in /v1/models
 
   static OllamaConfig parse(const ConfigNode& node, Diagnostics& diagnostics) {
     OllamaConfig c;
@@ -26,6 +27,7 @@ struct OllamaConfig {
     if (auto error = check_http_url(c.url)) diagnostics.error(*r.self().find("url"), *error);
     c.raise_on_connect_error = r.boolean("raise_on_connect_error").value_or(false);
     c.timeout_seconds = r.integer("timeout_seconds", 1, 86400).value_or(c.timeout_seconds);
+    c.refresh_models = r.boolean("refresh_models").value_or(false);
     r.finish();
     return c;
   }
@@ -247,6 +249,8 @@ class OllamaProvider final : public InferenceProvider {
     });
   }
 
+  bool discovers_models() const override { return config_.refresh_models; }
+
   std::vector<std::string> list_upstream_models() override {
     std::vector<std::string> names;
     http::ClientRequest request;
@@ -255,7 +259,10 @@ class OllamaProvider final : public InferenceProvider {
     auto result = client_->fetch_sync(std::move(request));
     if (result.error || result.status != 200) return names;
     try {
-      for (const auto& m : parse_json(result.body).at("models").as_array()) {
+      // Keep the parsed document alive for the loop (a range-for over a
+      // member of a temporary would dangle).
+      const json::value doc = parse_json(result.body);
+      for (const auto& m : doc.at("models").as_array()) {
         names.emplace_back(m.at("name").as_string());
       }
     } catch (const std::exception&) {

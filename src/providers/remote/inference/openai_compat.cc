@@ -23,6 +23,7 @@ struct VllmConfig {
   std::string api_token = "fake";
   std::string tls_verify = "true";
   std::int64_t timeout_seconds = 600;  // ours: max upstream silence
+  bool refresh_models = false;
 
   static VllmConfig parse(const ConfigNode& node, Diagnostics& diagnostics) {
     VllmConfig c;
@@ -38,6 +39,7 @@ struct VllmConfig {
     c.api_token = r.string_or("api_token", c.api_token);
     c.tls_verify = r.string_or("tls_verify", c.tls_verify);
     c.timeout_seconds = r.integer("timeout_seconds", 1, 86400).value_or(c.timeout_seconds);
+    c.refresh_models = r.boolean("refresh_models").value_or(false);
     r.finish();
     return c;
   }
@@ -48,6 +50,7 @@ struct OpenAIConfig {
   std::optional<std::string> api_key;
   std::string base_url = "https://api.openai.com/v1";
   std::int64_t timeout_seconds = 600;  // ours: max upstream silence
+  bool refresh_models = false;
 
   static OpenAIConfig parse(const ConfigNode& node, Diagnostics& diagnostics) {
     OpenAIConfig c;
@@ -58,6 +61,7 @@ struct OpenAIConfig {
       diagnostics.error(*r.self().find("base_url"), *error);
     }
     c.timeout_seconds = r.integer("timeout_seconds", 1, 86400).value_or(c.timeout_seconds);
+    c.refresh_models = r.boolean("refresh_models").value_or(false);
     r.finish();
     return c;
   }
@@ -68,6 +72,7 @@ struct Settings {
   std::optional<std::string> api_key;
   std::optional<std::string> provider_data_key;  // e.g. "openai_api_key"
   std::optional<std::int64_t> default_max_tokens;
+  bool refresh_models = false;
   http::ClientOptions client;
 };
 
@@ -104,6 +109,8 @@ class OpenAICompatProvider final : public InferenceProvider {
     });
   }
 
+  bool discovers_models() const override { return settings_.refresh_models; }
+
   std::vector<std::string> list_upstream_models() override {
     std::vector<std::string> ids;
     if (settings_.base_url.empty()) return ids;
@@ -114,7 +121,10 @@ class OpenAICompatProvider final : public InferenceProvider {
     auto result = client_->fetch_sync(std::move(request));
     if (result.error || result.status != 200) return ids;
     try {
-      for (const auto& m : parse_json(result.body).at("data").as_array()) {
+      // Keep the parsed document alive for the loop (a range-for over a
+      // member of a temporary would dangle).
+      const json::value doc = parse_json(result.body);
+      for (const auto& m : doc.at("data").as_array()) {
         ids.emplace_back(m.at("id").as_string());
       }
     } catch (const std::exception&) {
@@ -211,6 +221,7 @@ ProviderSpec vllm_spec() {
                                  s.base_url = c.url.value_or("");
                                  if (!c.api_token.empty()) s.api_key = c.api_token;
                                  s.default_max_tokens = c.max_tokens;
+                                 s.refresh_models = c.refresh_models;
                                  s.client.read_timeout = std::chrono::seconds(c.timeout_seconds);
                                  if (c.tls_verify == "false" || c.tls_verify == "False") {
                                    s.client.verify_tls = false;
@@ -228,6 +239,7 @@ ProviderSpec openai_spec() {
                                    s.base_url = c.base_url;
                                    s.api_key = c.api_key;
                                    s.provider_data_key = "openai_api_key";
+                                   s.refresh_models = c.refresh_models;
                                    s.client.read_timeout = std::chrono::seconds(c.timeout_seconds);
                                    return s;
                                  });
