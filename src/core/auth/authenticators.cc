@@ -107,24 +107,49 @@ std::string form_encode(std::string_view text) {
   return out;
 }
 
-// ------------------------------------------------------------------ JWKS
-
-class JwksAuthenticator final : public Authenticator {
+// The shared path of every authenticator: results are cached by the token's
+// SHA-256 (never the token); only a miss reaches verify().
+class CachingAuthenticator : public Authenticator {
  public:
-  JwksAuthenticator(const AuthConfig& config, IoRuntime& runtime)
-      : config_(config.oauth2),
-        max_token_bytes_(config.max_token_bytes),
-        client_(http::HttpClient::create(
-            runtime, client_options(config_.verify_tls, config_.tls_cafile, config_.timeout))),
-        cache_(config_.cache_size) {}
+  explicit CachingAuthenticator(std::size_t cache_size) : cache_(cache_size) {}
 
-  void authenticate(const std::string& token, const server::HttpRequest&,
-                    std::function<void(AuthResult)> done) override {
+  void authenticate(const std::string& token, const server::HttpRequest& request,
+                    std::function<void(AuthResult)> done) final {
     const std::string key = sha256_hex(token);
     if (auto cached = cache_.get(key)) {
       done(*cached);
       return;
     }
+    verify(token, key, request, std::move(done));
+  }
+
+ protected:
+  // Decides on a token that is not cached; `cache_key` is its hash.
+  virtual void verify(const std::string& token, const std::string& cache_key,
+                      const server::HttpRequest& request, std::function<void(AuthResult)> done) = 0;
+  // Caches a positive result until `expires_at` (unix seconds).
+  void remember(const std::string& cache_key, const AuthResult& result, std::int64_t expires_at) {
+    cache_.put(cache_key, result, expires_at);
+  }
+
+ private:
+  ResultCache cache_;
+};
+
+// ------------------------------------------------------------------ JWKS
+
+class JwksAuthenticator final : public CachingAuthenticator {
+ public:
+  JwksAuthenticator(const AuthConfig& config, IoRuntime& runtime)
+      : CachingAuthenticator(config.oauth2.cache_size),
+        config_(config.oauth2),
+        max_token_bytes_(config.max_token_bytes),
+        client_(http::HttpClient::create(
+            runtime, client_options(config_.verify_tls, config_.tls_cafile, config_.timeout))) {}
+
+ protected:
+  void verify(const std::string& token, const std::string& key, const server::HttpRequest&,
+              std::function<void(AuthResult)> done) override {
     auto decoded = decode_jwt(token, max_token_bytes_);
     if (auto* error = std::get_if<JwtError>(&decoded)) {
       done(AuthResult::unauthorized(std::string(to_string(error->kind)), error->message));
@@ -178,7 +203,7 @@ class JwksAuthenticator final : public Authenticator {
     if (auto it = jwt.payload.find("exp"); it != jwt.payload.end() && it->value().is_number()) {
       exp = static_cast<std::int64_t>(it->value().to_number<double>());
     }
-    cache_.put(cache_key, result, exp);
+    remember(cache_key, result, exp);
     done(std::move(result));
   }
 
@@ -259,7 +284,6 @@ class JwksAuthenticator final : public Authenticator {
   OAuth2Config config_;
   std::size_t max_token_bytes_;
   std::shared_ptr<http::HttpClient> client_;
-  ResultCache cache_;
   std::mutex mutex_;
   std::shared_ptr<const JwkSet> keys_;
   bool fetching_ = false;
@@ -271,21 +295,17 @@ class JwksAuthenticator final : public Authenticator {
 
 // ------------------------------------------------------------------ introspection
 
-class IntrospectionAuthenticator final : public Authenticator {
+class IntrospectionAuthenticator final : public CachingAuthenticator {
  public:
   IntrospectionAuthenticator(const AuthConfig& config, IoRuntime& runtime)
-      : config_(config.oauth2),
+      : CachingAuthenticator(config.oauth2.cache_size),
+        config_(config.oauth2),
         client_(http::HttpClient::create(
-            runtime, client_options(config_.verify_tls, config_.tls_cafile, config_.timeout))),
-        cache_(config_.cache_size) {}
+            runtime, client_options(config_.verify_tls, config_.tls_cafile, config_.timeout))) {}
 
-  void authenticate(const std::string& token, const server::HttpRequest&,
-                    std::function<void(AuthResult)> done) override {
-    const std::string key = sha256_hex(token);
-    if (auto cached = cache_.get(key)) {
-      done(*cached);
-      return;
-    }
+ protected:
+  void verify(const std::string& token, const std::string& key, const server::HttpRequest&,
+              std::function<void(AuthResult)> done) override {
     const auto& in = *config_.introspection;
     http::ClientRequest request;
     request.method = "POST";
@@ -338,7 +358,7 @@ class IntrospectionAuthenticator final : public Authenticator {
         return;
       }
       if (auto exp = claims.find("exp"); exp != claims.end() && exp->value().is_number()) {
-        cache_.put(key, result, static_cast<std::int64_t>(exp->value().to_number<double>()));
+        remember(key, result, static_cast<std::int64_t>(exp->value().to_number<double>()));
       }
       done(std::move(result));
     });
@@ -347,26 +367,21 @@ class IntrospectionAuthenticator final : public Authenticator {
  private:
   OAuth2Config config_;
   std::shared_ptr<http::HttpClient> client_;
-  ResultCache cache_;
 };
 
 // ------------------------------------------------------------------ custom
 
-class CustomAuthenticator final : public Authenticator {
+class CustomAuthenticator final : public CachingAuthenticator {
  public:
   CustomAuthenticator(const AuthConfig& config, IoRuntime& runtime)
-      : config_(config.custom),
+      : CachingAuthenticator(config.custom.cache_ttl.count() > 0 ? 10'000 : 0),
+        config_(config.custom),
         client_(http::HttpClient::create(
-            runtime, client_options(config_.verify_tls, config_.tls_cafile, config_.timeout))),
-        cache_(config_.cache_ttl.count() > 0 ? 10'000 : 0) {}
+            runtime, client_options(config_.verify_tls, config_.tls_cafile, config_.timeout))) {}
 
-  void authenticate(const std::string& token, const server::HttpRequest& request,
-                    std::function<void(AuthResult)> done) override {
-    const std::string key = sha256_hex(token);
-    if (auto cached = cache_.get(key)) {
-      done(*cached);
-      return;
-    }
+ protected:
+  void verify(const std::string& token, const std::string& key, const server::HttpRequest& request,
+              std::function<void(AuthResult)> done) override {
     // The payload Llama Stack defines: the key, and the request it came with.
     json::object headers;
     for (const auto& [name, value] : request.headers.entries()) {
@@ -441,7 +456,7 @@ class CustomAuthenticator final : public Authenticator {
         result.user.attributes["namespaces"] = json::array{json::value(token_id)};
       }
       if (config_.cache_ttl.count() > 0)
-        cache_.put(key, result, unix_now() + config_.cache_ttl.count());
+        remember(key, result, unix_now() + config_.cache_ttl.count());
       done(std::move(result));
     });
   }
@@ -449,7 +464,6 @@ class CustomAuthenticator final : public Authenticator {
  private:
   CustomAuthConfig config_;
   std::shared_ptr<http::HttpClient> client_;
-  ResultCache cache_;
 };
 
 }  // namespace
