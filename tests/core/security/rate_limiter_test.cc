@@ -1,4 +1,5 @@
 #include "core/security/rate_limiter.h"
+#include "support/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -15,20 +16,7 @@ namespace fs = std::filesystem;
 
 constexpr std::int64_t kNow = 1'700'000'000'000;  // a realistic epoch in ms
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("ls-rate-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
-    fs::remove_all(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  static inline std::atomic<int> counter_{0};
-  fs::path path_;
-};
+using ::llama_stack::testing::TempDir;
 
 RateTier tier(std::int64_t requests, std::int64_t tokens) {
   return {"test", requests, tokens};

@@ -1,4 +1,5 @@
 #include "llama_stack/storage/kvstore.h"
+#include "support/temp_dir.h"
 
 #include <gtest/gtest.h>
 
@@ -12,20 +13,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = fs::temp_directory_path() /
-            ("ls-kv-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
-    fs::remove_all(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  static inline std::atomic<int> counter_{0};
-  fs::path path_;
-};
+using ::llama_stack::testing::TempDir;
 
 enum class Backend { kMemory, kSqlite };
 
