@@ -12,19 +12,10 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
+import { trackChild } from './children.mjs';
+
 const START_TIMEOUT_MS = 10_000;
 const STOP_GRACE_MS = 10_000;
-
-const liveChildren = new Set();
-process.on('exit', () => {
-  for (const child of liveChildren) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
 
 /** Absolute path of the fake model server; throws a clear error when $FAKE_MODEL_SERVER_BIN is unset. */
 export function fakeModelServerPath() {
@@ -87,18 +78,16 @@ export async function startFakeModelServer(options = {}) {
   const bin = fakeModelServerPath();
   const argv = ['--host', host, '--port', '0', ...(threads !== undefined ? ['--threads', String(threads)] : []), ...args];
   const child = spawn(bin, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  liveChildren.add(child);
+  trackChild(child);
   const chunks = [];
   const verbose = !!process.env.LLAMA_STACK_TEST_VERBOSE;
   const exited = new Promise((resolve) => {
     child.on('error', (error) => {
       if (child.pid === undefined) {
-        liveChildren.delete(child);
         resolve({ code: null, signal: null, error });
       }
     });
     child.on('close', (code, signal) => {
-      liveChildren.delete(child);
       resolve({ code, signal });
     });
   });

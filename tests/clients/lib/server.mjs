@@ -11,21 +11,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import { trackChild } from './children.mjs';
+
 const HEALTH_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 10_000;
 const CLI_TIMEOUT_MS = 20_000;
-
-// Every child we started, so that a crashing test run does not leave servers behind.
-const liveChildren = new Set();
-process.on('exit', () => {
-  for (const child of liveChildren) {
-    try {
-      child.kill('SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
 
 /** Absolute path of the binary under test; throws a clear error when $LLAMA_STACK_BIN is unset. */
 export function binaryPath() {
@@ -84,7 +74,7 @@ function childEnv(tmpDir, extra = {}) {
 function spawnCollect(args, { env, cwd } = {}) {
   const bin = binaryPath();
   const child = spawn(bin, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  liveChildren.add(child);
+  trackChild(child);
   const out = [];
   const err = [];
   const all = [];
@@ -105,12 +95,10 @@ function spawnCollect(args, { env, cwd } = {}) {
       spawnError = e;
       // 'close' may never come when the spawn itself failed.
       if (child.pid === undefined) {
-        liveChildren.delete(child);
         resolve({ code: null, signal: null, error: e });
       }
     });
     child.on('close', (code, signal) => {
-      liveChildren.delete(child);
       resolve({ code, signal, error: spawnError });
     });
   });
