@@ -420,7 +420,31 @@ test('a client that disconnects while waiting for a non-streamed answer cancels 
     cancelled = (await fake.stats()).cancelled_streams;
   }
   assert.ok(cancelled > before, 'the fake model server saw the request cancelled');
-  // Pipelined requests on one connection are not mistaken for a disconnect.
+
+  // A request pipelined while the first is in flight is not taken for a
+  // disconnect: both are answered, in order.
+  await fake.reset();
+  await fake.control({ latency_ms: 200 });
+  const pipelined = net.connect({ port: server.port, host: '127.0.0.1' });
+  let received = '';
+  const done = new Promise((resolve, reject) => {
+    pipelined.on('data', (d) => {
+      received += d;
+      const parts = received.split('HTTP/1.1 200').slice(1);
+      if (parts.length === 2 && parts.every((p) => p.includes('"object":"chat.completion"')) &&
+          received.trimEnd().endsWith('}')) {
+        resolve();
+      }
+    });
+    pipelined.on('error', reject);
+    pipelined.on('close', () => reject(new Error(`closed early: ${received}`)));
+  });
+  const request = `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  pipelined.write(request);
+  await new Promise((r) => setTimeout(r, 50));
+  pipelined.write(request);
+  await done;
+  pipelined.destroy();
   await fake.reset();
 });
 

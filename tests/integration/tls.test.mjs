@@ -9,6 +9,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 
 import { makeTmpDir, removeTmpDir, startServer, startServerExpectFailure } from '../clients/lib/server.mjs';
+import { startFakeModelServer } from '../clients/lib/fake_model_server.mjs';
 
 let dir;
 let pki;
@@ -140,4 +141,73 @@ server:
   assert.equal(result.code, 1);
   assert.match(result.stderr, /client\.key/);
   assert.match(result.stderr, /mismatch|does not match/);
+});
+
+// Over TLS the server cannot peek at the socket to notice a client that left:
+// it keeps a real TLS read pending while the handler waits.
+test('TLS: a client that leaves while waiting cancels the upstream call; pipelined requests still work', async () => {
+  const fake = await startFakeModelServer();
+  const server = await startServer(`
+version: 2
+image_name: tls-inference
+apis: [inference]
+providers:
+  inference:
+  - {provider_id: vllm, provider_type: remote::vllm, config: {url: "${fake.baseUrl}/v1"}}
+metadata_store: {type: sqlite, db_path: "{{TMP}}/registry.db"}
+models:
+- {model_id: m, provider_id: vllm, provider_model_id: llama3.2:3b}
+server:
+  tls_certfile: ${dir}/server.crt
+  tls_keyfile: ${dir}/server.key
+`, {
+    scheme: 'https',
+    healthOk: async (base) => get(`${base}/v1/health`).then((r) => r.status === 200, () => false),
+  });
+  const connect = () => new Promise((resolve, reject) => {
+    const s = tls.connect({ port: server.port, host: '127.0.0.1', ca: pki.ca, servername: 'localhost' }, () => resolve(s));
+    s.on('error', reject);
+  });
+  const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi there' }] });
+  const request = `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  try {
+    await fake.control({ latency_ms: 1500 });
+    const before = (await fake.stats()).cancelled_streams;
+    const socket = await connect();
+    socket.write(request);
+    await new Promise((r) => setTimeout(r, 300));
+    socket.destroy();
+    let cancelled = before;
+    for (let i = 0; i < 100 && cancelled === before; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      cancelled = (await fake.stats()).cancelled_streams;
+    }
+    assert.ok(cancelled > before, 'the fake model server saw the request cancelled');
+
+    // A second request sent while the first is in flight (the watch reads
+    // it) must be answered after the first, not taken for a disconnect.
+    await fake.reset();
+    await fake.control({ latency_ms: 200 });
+    const pipelined = await connect();
+    let received = '';
+    const done = new Promise((resolve, reject) => {
+      pipelined.on('data', (d) => {
+        received += d;
+        if ((received.match(/HTTP\/1\.1 200/g) ?? []).length === 2 && received.trimEnd().endsWith('}')) {
+          const bodies = received.split(/HTTP\/1\.1 200/).slice(1);
+          if (bodies.every((b) => b.includes('"object":"chat.completion"'))) resolve();
+        }
+      });
+      pipelined.on('error', reject);
+      pipelined.on('close', () => reject(new Error(`closed early: ${received}`)));
+    });
+    pipelined.write(request);
+    await new Promise((r) => setTimeout(r, 50));
+    pipelined.write(request);
+    await done;
+    pipelined.destroy();
+  } finally {
+    await server.stop();
+    await fake.stop();
+  }
 });

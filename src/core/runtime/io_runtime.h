@@ -1,6 +1,8 @@
-// The process's I/O event loop and its threads, shared by the HTTP server
-// and the upstream HTTP client. Asio stays behind this interface; transport
-// translation units reach the io_context through transport/asio_access.h.
+// The process's I/O event loops, one per thread, shared by the HTTP server
+// and the upstream HTTP clients. A connection is served on one loop, and the
+// upstream calls its requests make run on that same loop. Asio stays behind
+// this interface; transport translation units reach the io_contexts through
+// transport/asio_access.h.
 //
 // Thread-safety: start()/stop() from one thread; everything else is safe.
 #pragma once
@@ -19,7 +21,7 @@ class IoRuntime {
 
   // Starts the threads; work posted before start() waits for it.
   void start();
-  // Lets queued work finish briefly, then stops and joins the threads. Idempotent.
+  // Stops the loops and joins the threads. Idempotent.
   void stop();
   int thread_count() const;
 

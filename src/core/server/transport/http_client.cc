@@ -1,7 +1,9 @@
 // Beast/Asio implementation of http::HttpClient. Each connection lives on
 // its own strand for its whole life; a request runs as a coroutine on the
 // strand of the connection it uses, so the stream, its timer and cancel()
-// never race.
+// never race. A request started on one of the runtime's threads runs on that
+// thread's io_context, with connections pooled per io_context, so proxying
+// never hops threads.
 #include "core/http/http_client.h"
 
 #include <boost/asio.hpp>
@@ -122,7 +124,7 @@ ClientErrorKind classify(const error_code& ec) {
 class ClientImpl final : public HttpClient, public std::enable_shared_from_this<ClientImpl> {
  public:
   ClientImpl(IoRuntime& runtime, ClientOptions options)
-      : ioc_(io_context_of(runtime)), options_(std::move(options)), tls_(ssl::context::tls_client) {
+      : runtime_(runtime.impl()), options_(std::move(options)), tls_(ssl::context::tls_client) {
     tls_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
     if (options_.verify_tls) {
@@ -147,9 +149,10 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
 
   std::shared_ptr<RequestHandle> send(ClientRequest request, ClientCallbacks callbacks) override {
     auto target = parse_target(request.url);
+    asio::io_context& ioc = runtime_.local();
     std::unique_ptr<Connection> connection;
-    if (target) connection = take_idle(target->origin());
-    auto strand = connection ? connection->strand : asio::make_strand(ioc_);
+    if (target) connection = take_idle(ioc, target->origin());
+    auto strand = connection ? connection->strand : asio::make_strand(ioc);
     auto handle = std::make_shared<Handle>(strand);
     handle->weak_self = handle;
     if (!target) {
@@ -169,9 +172,11 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
   }
 
  private:
-  std::unique_ptr<Connection> take_idle(const std::string& origin) {
+  using PoolKey = std::pair<const asio::execution_context*, std::string>;
+
+  std::unique_ptr<Connection> take_idle(const asio::io_context& ioc, const std::string& origin) {
     std::lock_guard lock(pool_mutex_);
-    auto it = idle_.find(origin);
+    auto it = idle_.find(PoolKey(&ioc, origin));
     if (it == idle_.end()) return nullptr;
     auto& queue = it->second;
     const auto now = std::chrono::steady_clock::now();
@@ -195,7 +200,7 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
   void give_back(std::unique_ptr<Connection> c) {
     c->idle_since = std::chrono::steady_clock::now();
     std::lock_guard lock(pool_mutex_);
-    auto& queue = idle_[c->origin];
+    auto& queue = idle_[PoolKey(&c->strand.context(), c->origin)];
     if (queue.size() >= options_.max_idle_per_origin) {
       c->close();
       return;
@@ -392,13 +397,13 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
     }
   }
 
-  asio::io_context& ioc_;
+  IoRuntime::Impl& runtime_;
   ClientOptions options_;
   ssl::context tls_;
   bool load_system_cas_ = false;
   std::once_flag system_cas_loaded_;
   std::mutex pool_mutex_;
-  std::map<std::string, std::deque<std::unique_ptr<Connection>>> idle_;
+  std::map<PoolKey, std::deque<std::unique_ptr<Connection>>> idle_;
 };
 
 }  // namespace
@@ -454,6 +459,10 @@ std::shared_ptr<RequestHandle> HttpClient::fetch(ClientRequest request,
 }
 
 ClientResult HttpClient::fetch_sync(ClientRequest request) {
+  if (IoRuntime::Impl::current() != nullptr) {
+    // The request would run on this very thread, which is blocked waiting.
+    throw std::logic_error("HttpClient::fetch_sync called from an I/O thread");
+  }
   std::promise<ClientResult> promise;
   auto future = promise.get_future();
   fetch(std::move(request), [&promise](ClientResult r) { promise.set_value(std::move(r)); });

@@ -11,7 +11,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-#include <sys/socket.h>
+#include <array>
+#include <cstdio>
 
 #include <atomic>
 #include <future>
@@ -34,35 +35,62 @@ using boost::system::error_code;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
 struct Event {
-  enum class Kind { kResponse, kStreamStart, kChunk, kEnd, kAbort };
+  // kStream: the streamed response has news (started, more bytes, or ended);
+  // the connection takes it all from the sink in one go (ChannelSink::take).
+  enum class Kind { kResponse, kStream, kAbort };
   Kind kind = Kind::kResponse;
-  HttpResponse response;  // kResponse, kStreamStart (status, headers, content_type)
-  std::string data;       // kChunk
+  HttpResponse response;  // kResponse
 };
 
 using EventChannel = asio::experimental::concurrent_channel<void(error_code, Event)>;
 
-// ResponseSink that forwards to the connection coroutine.
+// What a streamed response has accumulated since the connection last looked.
+struct StreamNews {
+  std::optional<HttpResponse> head;  // set once: status, headers, content type
+  std::string data;                  // bytes of every chunk written since
+  bool ended = false;
+};
+
+// ResponseSink that forwards to the connection coroutine. Streamed chunks are
+// not sent one event each: they accumulate here and one event wakes the
+// connection, which then writes everything that arrived meanwhile with one
+// system call. A chunk is never held back: the wake-up is sent at once, and
+// coalescing only happens when the connection is still busy writing.
 class ChannelSink final : public ResponseSink {
  public:
   explicit ChannelSink(std::shared_ptr<EventChannel> channel) : channel_(std::move(channel)) {}
 
   void send(HttpResponse response) override {
-    push(Event{Event::Kind::kResponse, std::move(response), {}});
+    push(Event{Event::Kind::kResponse, std::move(response)});
   }
   void start_stream(int status, Headers headers, std::string content_type) override {
     HttpResponse head;
     head.status = status;
     head.headers = std::move(headers);
     head.content_type = std::move(content_type);
-    push(Event{Event::Kind::kStreamStart, std::move(head), {}});
+    update([&](StreamNews& news) { news.head = std::move(head); });
   }
   void write_chunk(std::string data) override {
     if (data.empty() || cancelled()) return;
-    push(Event{Event::Kind::kChunk, {}, std::move(data)});
+    update([&](StreamNews& news) {
+      if (news.data.empty()) {
+        news.data = std::move(data);
+      } else {
+        news.data += data;
+      }
+    });
   }
-  void end_stream() override { push(Event{Event::Kind::kEnd, {}, {}}); }
-  void abort() override { push(Event{Event::Kind::kAbort, {}, {}}); }
+  void end_stream() override {
+    update([](StreamNews& news) { news.ended = true; });
+  }
+  void abort() override { push(Event{Event::Kind::kAbort, {}}); }
+
+  // Everything the stream has accumulated; the next update sends a new event.
+  StreamNews take() {
+    std::lock_guard lock(mutex_);
+    notified_ = false;
+    return std::exchange(news_, {});
+  }
 
   bool cancelled() const override { return cancelled_.load(); }
   void on_cancel(std::function<void()> callback) override {
@@ -87,6 +115,17 @@ class ChannelSink final : public ResponseSink {
   }
 
  private:
+  template <typename F>
+  void update(F&& change) {
+    bool notify = false;
+    {
+      std::lock_guard lock(mutex_);
+      change(news_);
+      notify = !std::exchange(notified_, true);
+    }
+    if (notify) push(Event{Event::Kind::kStream, {}});
+  }
+
   void push(Event event) {
     // async_send keeps order and never drops; the channel has room for bursts.
     channel_->async_send(error_code{}, std::move(event), asio::detached);
@@ -95,10 +134,21 @@ class ChannelSink final : public ResponseSink {
   std::shared_ptr<EventChannel> channel_;
   std::atomic<bool> cancelled_{false};
   std::mutex mutex_;
+  StreamNews news_;        // guarded by mutex_
+  bool notified_ = false;  // a kStream event is queued and not yet taken
   std::function<void()> on_cancel_;
 };
 
-HttpRequest to_http_request(const http::request<http::string_body>& req,
+// Appends one HTTP/1.1 chunk (RFC 9112 §7.1) holding `data`.
+void append_chunk(std::string& out, std::string_view data) {
+  char size[20];
+  const int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  out.append(size, static_cast<std::size_t>(n));
+  out.append(data);
+  out.append("\r\n");
+}
+
+HttpRequest to_http_request(http::request<http::string_body>& req,
                             const tcp::endpoint& remote, bool tls) {
   HttpRequest out;
   out.method = std::string(req.method_string());
@@ -126,7 +176,7 @@ HttpRequest to_http_request(const http::request<http::string_body>& req,
   for (const auto& field : req) {
     out.headers.add(field.name_string(), std::string(field.value()));
   }
-  out.body = req.body();
+  out.body = std::move(req.body());
   auto address = remote.address();
   if (address.is_v6() && address.to_v6().is_v4_mapped()) {
     address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
@@ -157,7 +207,8 @@ struct HttpServer::Impl {
 
   ServerOptions options;
   const ServerCore& core;
-  asio::io_context& ioc;
+  IoRuntime& runtime;
+  asio::io_context& ioc;  // acceptors, signals, shutdown timers
   std::promise<void> finished;
   std::atomic<bool> finished_set{false};
   std::optional<ssl::context> tls;
@@ -168,7 +219,7 @@ struct HttpServer::Impl {
   std::optional<asio::signal_set> signals;
 
   Impl(ServerOptions o, const ServerCore& c, IoRuntime& runtime)
-      : options(std::move(o)), core(c), ioc(io_context_of(runtime)) {}
+      : options(std::move(o)), core(c), runtime(runtime), ioc(primary_context_of(runtime)) {}
 
   void finish() {
     if (!finished_set.exchange(true)) finished.set_value();
@@ -275,7 +326,9 @@ struct HttpServer::Impl {
 
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
     for (;;) {
-      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kUseTuple);
+      // Connections are spread over the runtime's threads, round robin.
+      auto [ec, socket] =
+          co_await acceptor.async_accept(asio::make_strand(runtime.impl().pick()), kUseTuple);
       if (ec) {
         if (ec == asio::error::operation_aborted || stopping) co_return;
         LS_WARN(kServer, "accept failed: {}", ec.message());
@@ -362,6 +415,7 @@ struct HttpServer::Impl {
   asio::awaitable<void> serve(Stream& stream, Connection& connection, const tcp::endpoint& remote,
                               bool is_tls, const std::string& client_subject) {
     beast::flat_buffer buffer;
+    auto watch = std::make_shared<ClientWatch>(co_await asio::this_coro::executor);
     for (;;) {
       if (stopping) co_return;
       http::request_parser<http::string_body> parser;
@@ -437,101 +491,150 @@ struct HttpServer::Impl {
       auto channel = std::make_shared<EventChannel>(co_await asio::this_coro::executor, 64);
       auto sink = std::make_shared<ChannelSink>(channel);
       auto exchange = std::make_shared<Exchange>(std::move(request), sink);
-      // While the handler works (e.g. waits for a model server), watch the
-      // client socket: if the client goes away, cancel the exchange so the
-      // upstream call is cancelled too. Plain TCP only (under TLS, readable
-      // bytes may be records we cannot peek at).
-      auto watching = std::make_shared<bool>(true);
-      if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-        auto& socket = stream.socket();
-        socket.async_wait(
-            tcp::socket::wait_read, [&socket, watching, sink, channel](error_code ec) {
-              if (ec || !*watching) return;
-              char byte;
-              const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-              const bool gone = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-              if (!gone) return;  // pipelined bytes of the next request: not a disconnect
-              LS_DEBUG(kServer, "client went away while its request was in flight");
-              sink->cancel();
-              channel->close();
-            });
-      }
+      watch_client(stream, watch, sink, channel);
       core.dispatch(exchange);
-      struct StopWatching {
-        std::shared_ptr<bool> flag;
-        beast::tcp_stream* plain;
-        ~StopWatching() {
-          *flag = false;
-          if (plain != nullptr) {
-            error_code ignored;
-            plain->socket().cancel(ignored);
-          }
-        }
-      } stop_watching{watching, nullptr};
-      if constexpr (std::is_same_v<Stream, beast::tcp_stream>) stop_watching.plain = &stream;
-
-      bool reuse = keep_alive;
-      std::optional<http::response<http::empty_body>> stream_head;
-      std::optional<http::response_serializer<http::empty_body>> stream_serializer;
-      for (bool done = false; !done;) {
-        auto [rec, event] = co_await channel->async_receive(kUseTuple);
-        if (rec) co_return;
-        if (*watching) {
-          *watching = false;
-          if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-            error_code ignored;
-            stream.socket().cancel(ignored);
-          }
-        }
-        error_code wec;
-        beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
-        switch (event.kind) {
-          case Event::Kind::kResponse: {
-            http::response<http::string_body> res{static_cast<http::status>(event.response.status),
-                                                  11};
-            apply_headers(res, event.response);
-            res.keep_alive(reuse && !stopping);
-            res.body() = std::move(event.response.body);
-            res.prepare_payload();
-            if (head) res.body().clear();
-            std::tie(wec, std::ignore) = co_await http::async_write(stream, res, kUseTuple);
-            done = true;
-            break;
-          }
-          case Event::Kind::kStreamStart: {
-            stream_head.emplace(static_cast<http::status>(event.response.status), 11);
-            apply_headers(*stream_head, event.response);
-            stream_head->set(http::field::cache_control, "no-cache");
-            stream_head->keep_alive(reuse && !stopping);
-            stream_head->chunked(true);
-            stream_serializer.emplace(*stream_head);
-            std::tie(wec, std::ignore) =
-                co_await http::async_write_header(stream, *stream_serializer, kUseTuple);
-            break;
-          }
-          case Event::Kind::kChunk: {
-            std::tie(wec, std::ignore) = co_await asio::async_write(
-                stream, http::make_chunk(asio::buffer(event.data)), kUseTuple);
-            break;
-          }
-          case Event::Kind::kAbort: {
-            co_return;  // the caller closes the socket
-          }
-          case Event::Kind::kEnd: {
-            std::tie(wec, std::ignore) =
-                co_await asio::async_write(stream, http::make_chunk_last(), kUseTuple);
-            done = true;
-            break;
-          }
-        }
-        if (wec) {
-          LS_DEBUG(kServer, "client {} went away: {}", remote.address().to_string(), wec.message());
-          sink->cancel();
-          co_return;
-        }
-      }
-      beast::get_lowest_layer(stream).expires_never();
+      const bool reuse = co_await relay(stream, *channel, *sink, *watch, buffer, keep_alive, head);
       if (!reuse || stopping) co_return;
+    }
+  }
+
+  // While a handler works (say, waits for a model server), the connection
+  // keeps reading from the client: when the client goes away (EOF, reset, a
+  // TLS close_notify or truncation) the exchange is cancelled, and with it
+  // the upstream call. A real read, not a peek, so it works under TLS too.
+  // Bytes that do arrive are the next pipelined request: they are kept for it
+  // (see settle_watch) and watching stops there.
+  struct ClientWatch {
+    explicit ClientWatch(const asio::any_io_executor& executor)
+        : settled(executor, asio::steady_timer::time_point::max()) {}
+    bool pending = false;        // a read is outstanding
+    std::size_t got = 0;         // bytes it read
+    std::array<char, 4096> bytes;
+    asio::steady_timer settled;  // cancelled when the read completes
+  };
+
+  template <typename Stream>
+  static void watch_client(Stream& stream, const std::shared_ptr<ClientWatch>& watch,
+                           const std::shared_ptr<ChannelSink>& sink,
+                           const std::shared_ptr<EventChannel>& channel) {
+    watch->pending = true;
+    watch->got = 0;
+    stream.async_read_some(asio::buffer(watch->bytes),
+                           [watch, sink, channel](error_code ec, std::size_t n) {
+                             watch->pending = false;
+                             watch->got = n;
+                             watch->settled.cancel();
+                             if (!ec || ec == asio::error::operation_aborted) return;
+                             LS_DEBUG(kServer, "client went away while its request was in flight");
+                             sink->cancel();
+                             channel->close();
+                           });
+  }
+
+  // Stops the watch (if still reading) and waits for its read to complete;
+  // moves what it read into the connection's buffer.
+  template <typename Stream>
+  static asio::awaitable<void> settle_watch(Stream& stream, ClientWatch& watch,
+                                            beast::flat_buffer& buffer) {
+    if (watch.pending) {
+      // The read's handler cannot run before this wait starts: both are on
+      // the connection's strand and nothing here yields in between.
+      error_code ignored;
+      beast::get_lowest_layer(stream).socket().cancel(ignored);
+      co_await watch.settled.async_wait(kUseTuple);
+      watch.settled.expires_at(asio::steady_timer::time_point::max());
+    }
+    if (watch.got > 0) {
+      buffer.commit(asio::buffer_copy(buffer.prepare(watch.got),
+                                      asio::buffer(watch.bytes.data(), watch.got)));
+      watch.got = 0;
+    }
+  }
+
+  // The bytes of a streamed response's head (status line and fields).
+  static std::string head_text(http::response<http::empty_body>& head) {
+    std::string out;
+    http::response_serializer<http::empty_body> serializer(head);
+    serializer.split(true);
+    error_code ec;
+    while (!ec && !serializer.is_header_done()) {
+      serializer.next(ec, [&](error_code&, const auto& buffers) {
+        for (auto b : beast::buffers_range_ref(buffers)) {
+          out.append(static_cast<const char*>(b.data()), b.size());
+        }
+        serializer.consume(beast::buffer_bytes(buffers));
+      });
+    }
+    return out;
+  }
+
+  // Writes the handler's answer as it comes; true when the connection may
+  // serve another request.
+  template <typename Stream>
+  asio::awaitable<bool> relay(Stream& stream, EventChannel& channel, ChannelSink& sink,
+                              ClientWatch& watch, beast::flat_buffer& buffer, bool keep_alive,
+                              bool head_request) {
+    bool started = false;
+    for (;;) {
+      auto [rec, event] = co_await channel.async_receive(kUseTuple);
+      co_await settle_watch(stream, watch, buffer);
+      if (rec) co_return false;  // the client went away
+      const bool reuse = keep_alive && !stopping;
+      bool done = false;
+      error_code wec;
+      beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
+      switch (event.kind) {
+        case Event::Kind::kResponse: {
+          http::response<http::string_body> res{static_cast<http::status>(event.response.status),
+                                                11};
+          apply_headers(res, event.response);
+          res.keep_alive(reuse);
+          res.body() = std::move(event.response.body);
+          res.prepare_payload();
+          if (head_request) res.body().clear();
+          std::tie(wec, std::ignore) = co_await http::async_write(stream, res, kUseTuple);
+          done = true;
+          break;
+        }
+        case Event::Kind::kStream: {
+          // Head, chunks and the last chunk that arrived since the previous
+          // write, in one write.
+          StreamNews news = sink.take();
+          std::string out;
+          if (news.head) {
+            http::response<http::empty_body> head{static_cast<http::status>(news.head->status),
+                                                  11};
+            apply_headers(head, *news.head);
+            head.set(http::field::cache_control, "no-cache");
+            head.keep_alive(reuse);
+            head.chunked(true);
+            out = head_text(head);
+            started = true;
+          }
+          if (!started) co_return false;  // chunks without a head: a handler bug
+          if (!news.data.empty()) append_chunk(out, news.data);
+          if (news.ended) {
+            out.append("0\r\n\r\n");
+            done = true;
+          }
+          if (!out.empty()) {
+            std::tie(wec, std::ignore) =
+                co_await asio::async_write(stream, asio::buffer(out), kUseTuple);
+          }
+          break;
+        }
+        case Event::Kind::kAbort:
+          co_return false;  // the caller closes the socket
+      }
+      if (wec) {
+        LS_DEBUG(kServer, "client went away: {}", wec.message());
+        sink.cancel();
+        co_return false;
+      }
+      if (done) {
+        beast::get_lowest_layer(stream).expires_never();
+        co_return reuse;
+      }
     }
   }
 

@@ -6,7 +6,11 @@ namespace llama_stack {
 
 IoRuntime::IoRuntime(int threads) : impl_(std::make_unique<Impl>()) {
   if (threads <= 0) threads = static_cast<int>(std::thread::hardware_concurrency());
-  impl_->thread_count = std::max(threads, 1);
+  threads = std::max(threads, 1);
+  for (int i = 0; i < threads; ++i) {
+    // Concurrency hint 1: each context is run by exactly one thread.
+    impl_->contexts.push_back(std::make_unique<boost::asio::io_context>(1));
+  }
 }
 
 IoRuntime::~IoRuntime() {
@@ -15,15 +19,18 @@ IoRuntime::~IoRuntime() {
 
 void IoRuntime::start() {
   if (!impl_->threads.empty()) return;
-  impl_->guard.emplace(impl_->ioc.get_executor());
-  for (int i = 0; i < impl_->thread_count; ++i) {
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (auto& context : impl_->contexts) {
+    impl_->guards.emplace_back(context->get_executor());
+    impl_->threads.emplace_back([context = context.get()] {
+      Impl::current() = context;
+      context->run();
+    });
   }
 }
 
 void IoRuntime::stop() {
-  impl_->guard.reset();
-  impl_->ioc.stop();
+  impl_->guards.clear();
+  for (auto& context : impl_->contexts) context->stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
@@ -31,7 +38,7 @@ void IoRuntime::stop() {
 }
 
 int IoRuntime::thread_count() const {
-  return impl_->thread_count;
+  return static_cast<int>(impl_->contexts.size());
 }
 
 }  // namespace llama_stack
