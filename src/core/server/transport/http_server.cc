@@ -148,8 +148,8 @@ void append_chunk(std::string& out, std::string_view data) {
   out.append("\r\n");
 }
 
-HttpRequest to_http_request(http::request<http::string_body>& req,
-                            const tcp::endpoint& remote, bool tls) {
+HttpRequest to_http_request(http::request<http::string_body>& req, const tcp::endpoint& remote,
+                            bool tls) {
   HttpRequest out;
   out.method = std::string(req.method_string());
   out.target = std::string(req.target());
@@ -507,8 +507,8 @@ struct HttpServer::Impl {
   struct ClientWatch {
     explicit ClientWatch(const asio::any_io_executor& executor)
         : settled(executor, asio::steady_timer::time_point::max()) {}
-    bool pending = false;        // a read is outstanding
-    std::size_t got = 0;         // bytes it read
+    bool pending = false;  // a read is outstanding
+    std::size_t got = 0;   // bytes it read
     std::array<char, 4096> bytes;
     asio::steady_timer settled;  // cancelled when the read completes
   };
@@ -602,8 +602,7 @@ struct HttpServer::Impl {
           StreamNews news = sink.take();
           std::string out;
           if (news.head) {
-            http::response<http::empty_body> head{static_cast<http::status>(news.head->status),
-                                                  11};
+            http::response<http::empty_body> head{static_cast<http::status>(news.head->status), 11};
             apply_headers(head, *news.head);
             head.set(http::field::cache_control, "no-cache");
             head.keep_alive(reuse);
