@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <optional>
 
 #include "llama_stack/storage/kvstore.h"
 
@@ -15,14 +16,33 @@ std::int64_t to_millis(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-class Statement {
+// A prepared statement, compiled once per store and reused: preparing costs
+// more than running these one-row statements. Not thread-safe; the store's
+// mutex guards it.
+class Prepared {
  public:
-  Statement(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+  Prepared(sqlite3* db, const char* sql) {
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK) {
       throw StorageError(std::string("sqlite prepare failed: ") + sqlite3_errmsg(db));
     }
   }
-  ~Statement() { sqlite3_finalize(stmt_); }
+  ~Prepared() { sqlite3_finalize(stmt_); }
+  Prepared(const Prepared&) = delete;
+  Prepared& operator=(const Prepared&) = delete;
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// One use of a Prepared statement; resets it (and its bindings) when done.
+class Statement {
+ public:
+  Statement(sqlite3* db, const Prepared& prepared) : db_(db), stmt_(prepared.get()) {}
+  ~Statement() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
@@ -55,7 +75,7 @@ class Statement {
 
  private:
   sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
+  sqlite3_stmt* stmt_;
 };
 
 class SqliteKVStore final : public KVStore {
@@ -82,9 +102,11 @@ class SqliteKVStore final : public KVStore {
     exec(
         "CREATE TABLE IF NOT EXISTS kvstore (key TEXT PRIMARY KEY, value TEXT, "
         "expiration INTEGER)");
+    sql_.emplace(db_);
   }
 
   ~SqliteKVStore() override {
+    sql_.reset();  // statements are finalized before the connection closes
     if (db_ != nullptr) {
       sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
       sqlite3_close(db_);
@@ -93,8 +115,7 @@ class SqliteKVStore final : public KVStore {
 
   std::optional<std::string> get(std::string_view key) override {
     std::lock_guard lock(mutex_);
-    Statement s(
-        db_, "SELECT value FROM kvstore WHERE key = ? AND (expiration IS NULL OR expiration > ?)");
+    Statement s(db_, sql_->get);
     s.bind(1, key).bind(2, now());
     if (!s.step()) return std::nullopt;
     return s.text(0);
@@ -103,7 +124,7 @@ class SqliteKVStore final : public KVStore {
   void set(std::string_view key, std::string_view value,
            std::optional<Clock::time_point> expiration) override {
     std::lock_guard lock(mutex_);
-    Statement s(db_, "INSERT OR REPLACE INTO kvstore (key, value, expiration) VALUES (?, ?, ?)");
+    Statement s(db_, sql_->put);
     s.bind(1, key).bind(2, value);
     if (expiration) {
       s.bind(3, to_millis(*expiration));
@@ -115,7 +136,7 @@ class SqliteKVStore final : public KVStore {
 
   void remove(std::string_view key) override {
     std::lock_guard lock(mutex_);
-    Statement s(db_, "DELETE FROM kvstore WHERE key = ?");
+    Statement s(db_, sql_->remove);
     s.bind(1, key);
     s.step();
   }
@@ -123,19 +144,14 @@ class SqliteKVStore final : public KVStore {
   std::vector<std::pair<std::string, std::string>> range(std::string_view start_key,
                                                          std::string_view end_key) override {
     std::lock_guard lock(mutex_);
-    Statement s(db_,
-                "SELECT key, value FROM kvstore WHERE key >= ? AND key <= ? AND "
-                "(expiration IS NULL OR expiration > ?) ORDER BY key");
+    Statement s(db_, sql_->range);
     s.bind(1, start_key).bind(2, end_key).bind(3, now());
     return collect(s);
   }
 
   std::vector<std::pair<std::string, std::string>> scan_prefix(std::string_view prefix) override {
     std::lock_guard lock(mutex_);
-    // substr() comparison instead of LIKE: keys may contain '%' and '_'.
-    Statement s(db_,
-                "SELECT key, value FROM kvstore WHERE substr(key, 1, ?) = ? AND "
-                "(expiration IS NULL OR expiration > ?) ORDER BY key");
+    Statement s(db_, sql_->scan_prefix);
     s.bind(1, static_cast<std::int64_t>(prefix.size())).bind(2, prefix).bind(3, now());
     return collect(s);
   }
@@ -143,15 +159,7 @@ class SqliteKVStore final : public KVStore {
   std::int64_t increment(std::string_view key, std::int64_t delta,
                          std::optional<Clock::time_point> expiration) override {
     std::lock_guard lock(mutex_);
-    // One statement: atomic even across processes sharing the file.
-    Statement s(db_,
-                "INSERT INTO kvstore (key, value, expiration) VALUES (?1, ?2, ?3) "
-                "ON CONFLICT(key) DO UPDATE SET "
-                "value = CASE WHEN expiration IS NOT NULL AND expiration <= ?4 THEN ?2 "
-                "             ELSE CAST(value AS INTEGER) + ?2 END, "
-                "expiration = CASE WHEN expiration IS NOT NULL AND expiration <= ?4 THEN ?3 "
-                "                  ELSE expiration END "
-                "RETURNING CAST(value AS INTEGER)");
+    Statement s(db_, sql_->increment);
     s.bind(1, key).bind(2, delta);
     if (expiration) {
       s.bind(3, to_millis(*expiration));
@@ -168,20 +176,17 @@ class SqliteKVStore final : public KVStore {
     // IMMEDIATE takes the write lock up front (waiting out the busy timeout),
     // so no other connection — in this process or another — can write
     // between our read and our write.
-    exec("BEGIN IMMEDIATE");
+    Statement(db_, sql_->begin).step();
     try {
       std::optional<std::string> current;
       {
-        Statement s(db_,
-                    "SELECT value FROM kvstore WHERE key = ? AND "
-                    "(expiration IS NULL OR expiration > ?)");
+        Statement s(db_, sql_->get);
         s.bind(1, key).bind(2, now());
         if (s.step()) current = s.text(0);
       }
       std::optional<StoredValue> next = fn(current);
       if (next) {
-        Statement s(db_,
-                    "INSERT OR REPLACE INTO kvstore (key, value, expiration) VALUES (?, ?, ?)");
+        Statement s(db_, sql_->put);
         s.bind(1, key).bind(2, next->value);
         if (next->expiration) {
           s.bind(3, to_millis(*next->expiration));
@@ -190,11 +195,11 @@ class SqliteKVStore final : public KVStore {
         }
         s.step();
       } else {
-        Statement s(db_, "DELETE FROM kvstore WHERE key = ?");
+        Statement s(db_, sql_->remove);
         s.bind(1, key);
         s.step();
       }
-      exec("COMMIT");
+      Statement(db_, sql_->commit).step();
       return next ? std::move(next->value) : std::string();
     } catch (...) {
       // A failed COMMIT may leave the transaction open; some errors roll it
@@ -208,7 +213,7 @@ class SqliteKVStore final : public KVStore {
 
   std::size_t purge_expired() override {
     std::lock_guard lock(mutex_);
-    Statement s(db_, "DELETE FROM kvstore WHERE expiration IS NOT NULL AND expiration <= ?");
+    Statement s(db_, sql_->purge);
     s.bind(1, now());
     s.step();
     return static_cast<std::size_t>(sqlite3_changes(db_));
@@ -237,9 +242,39 @@ class SqliteKVStore final : public KVStore {
     return out;
   }
 
+  // Every statement the store runs, prepared once.
+  struct Statements {
+    explicit Statements(sqlite3* db)
+        : get(db,
+              "SELECT value FROM kvstore WHERE key = ? AND (expiration IS NULL OR expiration > ?)"),
+          put(db, "INSERT OR REPLACE INTO kvstore (key, value, expiration) VALUES (?, ?, ?)"),
+          remove(db, "DELETE FROM kvstore WHERE key = ?"),
+          range(db,
+                "SELECT key, value FROM kvstore WHERE key >= ? AND key <= ? AND "
+                "(expiration IS NULL OR expiration > ?) ORDER BY key"),
+          // substr() comparison instead of LIKE: keys may contain '%' and '_'.
+          scan_prefix(db,
+                      "SELECT key, value FROM kvstore WHERE substr(key, 1, ?) = ? AND "
+                      "(expiration IS NULL OR expiration > ?) ORDER BY key"),
+          // One statement: atomic even across processes sharing the file.
+          increment(db,
+                    "INSERT INTO kvstore (key, value, expiration) VALUES (?1, ?2, ?3) "
+                    "ON CONFLICT(key) DO UPDATE SET "
+                    "value = CASE WHEN expiration IS NOT NULL AND expiration <= ?4 THEN ?2 "
+                    "             ELSE CAST(value AS INTEGER) + ?2 END, "
+                    "expiration = CASE WHEN expiration IS NOT NULL AND expiration <= ?4 THEN ?3 "
+                    "                  ELSE expiration END "
+                    "RETURNING CAST(value AS INTEGER)"),
+          purge(db, "DELETE FROM kvstore WHERE expiration IS NOT NULL AND expiration <= ?"),
+          begin(db, "BEGIN IMMEDIATE"),
+          commit(db, "COMMIT") {}
+    Prepared get, put, remove, range, scan_prefix, increment, purge, begin, commit;
+  };
+
   std::string path_;
   std::mutex mutex_;
   sqlite3* db_ = nullptr;
+  std::optional<Statements> sql_;
 };
 
 }  // namespace
