@@ -30,6 +30,7 @@ void ResourceRegistry::load() {
       LS_WARN(kCore, "skipping corrupt registry entry '{}': {}", key, e.what());
     }
   }
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   LS_DEBUG(kCore, "registry: loaded {} resources", cache_.size());
 }
 
@@ -56,6 +57,7 @@ void ResourceRegistry::put(const std::string& type, const std::string& identifie
   std::unique_lock lock(mutex_);
   store_->set(key(type, identifier), to_json(object));
   cache_[{type, identifier}] = object;
+  generation_.fetch_add(1, std::memory_order_acq_rel);
 }
 
 bool ResourceRegistry::remove(const std::string& type, const std::string& identifier) {
@@ -64,6 +66,7 @@ bool ResourceRegistry::remove(const std::string& type, const std::string& identi
   if (it == cache_.end()) return false;
   store_->remove(key(type, identifier));
   cache_.erase(it);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
   return true;
 }
 

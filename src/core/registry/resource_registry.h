@@ -5,6 +5,8 @@
 // Thread-safety: safe for concurrent use; reads take a shared lock.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -33,12 +35,17 @@ class ResourceRegistry {
 
   storage::KVStore& store() { return *store_; }
 
+  // Changes on every load, put and remove: lets callers cache what they
+  // derive from the registry (e.g. parsed models) and notice it is stale.
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
  private:
   static std::string key(const std::string& type, const std::string& identifier);
 
   std::shared_ptr<storage::KVStore> store_;
   mutable std::shared_mutex mutex_;
   std::map<std::pair<std::string, std::string>, json::object> cache_;
+  std::atomic<std::uint64_t> generation_{0};
 };
 
 }  // namespace llama_stack::registry

@@ -5,7 +5,9 @@ namespace llama_stack::routing {
 apis::CancelFn InferenceRouter::call(InferenceKind kind, const std::string& model_id,
                                      json::object request, json::object provider_data,
                                      apis::InferenceCallbacks callbacks) {
-  apis::Model model = models_.get(model_id);
+  auto found = models_.lookup(model_id);
+  if (!found) throw ModelsRoutingTable::not_found(model_id);
+  const apis::Model& model = *found;
   if (kind == InferenceKind::kEmbeddings && model.model_type != apis::ModelType::kEmbedding) {
     throw ApiError::bad_request("Model '" + model_id +
                                 "' is an LLM model and does not support embeddings");

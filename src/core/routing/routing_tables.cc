@@ -73,9 +73,30 @@ std::vector<apis::Model> ModelsRoutingTable::list() const {
 }
 
 std::optional<apis::Model> ModelsRoutingTable::find(const std::string& model_id) const {
+  auto model = lookup(model_id);
+  if (!model) return std::nullopt;
+  return *model;
+}
+
+std::shared_ptr<const apis::Model> ModelsRoutingTable::lookup(const std::string& model_id) const {
+  // Read the generation first: data read after it is at least that new.
+  const std::uint64_t generation = registry_.generation();
+  {
+    std::shared_lock lock(parsed_mutex_);
+    if (parsed_generation_ == generation) {
+      if (auto it = parsed_.find(model_id); it != parsed_.end()) return it->second;
+    }
+  }
   auto object = registry_.get(kModel, model_id);
-  if (!object) return std::nullopt;
-  return apis::Model::from_json(*object);
+  if (!object) return nullptr;
+  auto model = std::make_shared<const apis::Model>(apis::Model::from_json(*object));
+  std::unique_lock lock(parsed_mutex_);
+  if (generation > parsed_generation_) {
+    parsed_.clear();
+    parsed_generation_ = generation;
+  }
+  if (generation == parsed_generation_) parsed_[model_id] = model;
+  return model;
 }
 
 ApiError ModelsRoutingTable::not_found(const std::string& model_id) {
@@ -85,7 +106,7 @@ ApiError ModelsRoutingTable::not_found(const std::string& model_id) {
 }
 
 apis::Model ModelsRoutingTable::get(const std::string& model_id) const {
-  auto model = find(model_id);
+  auto model = lookup(model_id);
   if (!model) throw not_found(model_id);
   return *model;
 }

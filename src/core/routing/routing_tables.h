@@ -7,9 +7,12 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/registry/resource_registry.h"
@@ -62,6 +65,9 @@ class ModelsRoutingTable {
   apis::Model get(const std::string& model_id) const;
   static ApiError not_found(const std::string& model_id);
   std::optional<apis::Model> find(const std::string& model_id) const;
+  // Like find, without copying: the parsed model is cached until the
+  // registry changes. Null when absent.
+  std::shared_ptr<const apis::Model> lookup(const std::string& model_id) const;
   apis::Model register_model(const RegisterModelRequest& request, OnExisting on_existing);
   void unregister_model(const std::string& model_id);
   providers::InferenceProvider& provider_for(const apis::Model& model) const;
@@ -70,6 +76,10 @@ class ModelsRoutingTable {
   registry::ResourceRegistry& registry_;
   std::map<std::string, providers::InferenceProvider*> providers_;
   std::mutex write_mutex_;  // serializes check-then-register
+  // Parsed models, valid for one registry generation.
+  mutable std::shared_mutex parsed_mutex_;
+  mutable std::uint64_t parsed_generation_ = 0;
+  mutable std::unordered_map<std::string, std::shared_ptr<const apis::Model>> parsed_;
 };
 
 class ShieldsRoutingTable {

@@ -129,10 +129,15 @@ std::string to_json(const json::value& value) {
   return out;
 }
 
-json::value parse_json(std::string_view text) {
-  json::parse_options options;
-  options.max_depth = 64;
-  json::stream_parser parser({}, options);
+json::value parse_json(std::string_view text, json::storage_ptr storage) {
+  // One parser per thread, reset for each document: constructing one
+  // allocates its working buffers every time.
+  thread_local json::stream_parser parser = [] {
+    json::parse_options options;
+    options.max_depth = 64;
+    return json::stream_parser({}, options);
+  }();
+  parser.reset(std::move(storage));
   boost::system::error_code ec;
   std::size_t consumed = parser.write_some(text.data(), text.size(), ec);
   if (!ec && consumed < text.size()) {

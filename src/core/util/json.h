@@ -40,7 +40,9 @@ class JsonSyntaxError : public std::runtime_error {
 
 // Parses one JSON document. Throws JsonSyntaxError with the position of the
 // first bad byte (or of the end, for truncated input).
-json::value parse_json(std::string_view text);
+// `storage`: where the result's memory comes from (default: the heap); a
+// monotonic_resource makes a short-lived document nearly allocation-free.
+json::value parse_json(std::string_view text, json::storage_ptr storage = {});
 
 // Thrown when a request body has a missing field or a field of the wrong type.
 // `path` is the JSON path of the field, e.g. "messages[2].content".

@@ -39,7 +39,7 @@ json::object provider_data_of(const RequestContext& context) {
 
 // A model the caller may not read does not exist for them.
 void check_model_access(Stack& stack, const Ex& ex, const std::string& model_id) {
-  auto model = stack.models().find(model_id);
+  auto model = stack.models().lookup(model_id);
   if (model &&
       !stack.allows(auth::Action::kRead, "model", model_id, model->owner, ex->context().user)) {
     audit_event(stack.audit(), "access_denied", security::AuditLevel::kWarning, ex->context(),

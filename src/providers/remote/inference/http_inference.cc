@@ -30,9 +30,13 @@ struct CallState {
     if (stopped || completion->done()) return;
     if (text.empty()) return;
     if (call.stream == StreamFormat::kSse && text == "[DONE]") return;
-    json::value value;
+    // The record lives only while it is handed on (handlers convert or
+    // serialize it before returning), so it is parsed into a stack buffer.
+    alignas(std::max_align_t) unsigned char scratch[4096];
+    json::monotonic_resource arena(scratch, sizeof scratch);
+    json::value value(&arena);  // same storage: the assignment below moves
     try {
-      value = parse_json(text);
+      value = parse_json(text, &arena);
     } catch (const std::exception& e) {
       fail(utils::malformed(call.provider_id,
                             std::string("stream record is not JSON (") + e.what() + ")"));
