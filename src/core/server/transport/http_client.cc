@@ -1,9 +1,9 @@
-// Beast/Asio implementation of http::HttpClient. Each connection lives on
-// its own strand for its whole life; a request runs as a coroutine on the
-// strand of the connection it uses, so the stream, its timer and cancel()
-// never race. A request started on one of the runtime's threads runs on that
-// thread's io_context, with connections pooled per io_context, so proxying
-// never hops threads.
+// Beast/Asio implementation of http::HttpClient. Each connection belongs to
+// one of the runtime's io_contexts for its whole life, and each io_context
+// is run by exactly one thread: a request runs as a coroutine there, so the
+// stream, its timer and cancel() never race, without strands. A request
+// started on a runtime thread runs on that thread's io_context, with
+// connections pooled per io_context, so proxying never hops threads.
 #include "core/http/http_client.h"
 
 #include <boost/asio.hpp>
@@ -32,6 +32,8 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr auto kMaxIdle = std::chrono::seconds(50);
+// A single-threaded io_context's executor: work posted to it is serialized.
+using Executor = asio::io_context::executor_type;
 
 struct Target {
   bool tls = false;
@@ -65,9 +67,9 @@ std::optional<Target> parse_target(const std::string& url) {
   return t;
 }
 
-// One upstream connection: plain TCP or TLS over TCP, bound to one strand.
+// One upstream connection: plain TCP or TLS over TCP, bound to one io_context.
 struct Connection {
-  asio::strand<asio::io_context::executor_type> strand;
+  Executor executor;
   std::string origin;
   std::optional<beast::tcp_stream> plain;
   std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
@@ -75,7 +77,7 @@ struct Connection {
   std::chrono::steady_clock::time_point idle_since;
   bool reused = false;
 
-  explicit Connection(asio::strand<asio::io_context::executor_type> s) : strand(std::move(s)) {}
+  explicit Connection(Executor s) : executor(std::move(s)) {}
 
   beast::tcp_stream& lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
   void close() {
@@ -87,18 +89,18 @@ struct Connection {
 
 class Handle final : public RequestHandle {
  public:
-  explicit Handle(asio::strand<asio::io_context::executor_type> s) : strand(std::move(s)) {}
+  explicit Handle(Executor s) : executor(std::move(s)) {}
 
   void cancel() override {
-    asio::post(strand, [self = shared_from_this_handle()] {
+    asio::post(executor, [self = shared_from_this_handle()] {
       if (!self) return;
       self->cancelled = true;
       if (self->active != nullptr) self->active->close();
     });
   }
 
-  asio::strand<asio::io_context::executor_type> strand;
-  // Strand-only state.
+  Executor executor;
+  // Touched only on the executor's (single) thread.
   bool cancelled = false;
   Connection* active = nullptr;
   std::weak_ptr<Handle> weak_self;
@@ -152,11 +154,11 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
     asio::io_context& ioc = runtime_.local();
     std::unique_ptr<Connection> connection;
     if (target) connection = take_idle(ioc, target->origin());
-    auto strand = connection ? connection->strand : asio::make_strand(ioc);
-    auto handle = std::make_shared<Handle>(strand);
+    auto executor = connection ? connection->executor : ioc.get_executor();
+    auto handle = std::make_shared<Handle>(executor);
     handle->weak_self = handle;
     if (!target) {
-      asio::post(strand, [callbacks = std::move(callbacks), url = request.url] {
+      asio::post(executor, [callbacks = std::move(callbacks), url = request.url] {
         if (callbacks.on_complete) {
           callbacks.on_complete(
               ClientError{ClientErrorKind::kInvalid, "invalid URL '" + url + "'"});
@@ -164,7 +166,7 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
       });
       return handle;
     }
-    asio::co_spawn(strand,
+    asio::co_spawn(executor,
                    run(shared_from_this(), std::move(request), *target, std::move(callbacks),
                        std::move(connection), handle),
                    asio::detached);
@@ -187,9 +189,9 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
         c->reused = true;
         return c;
       }
-      // Too old: the upstream has probably closed it. Close on its own strand.
+      // Too old: the upstream has probably closed it. Close on its own thread.
       auto* raw = c.release();
-      asio::post(raw->strand, [raw] {
+      asio::post(raw->executor, [raw] {
         raw->close();
         delete raw;
       });
@@ -200,7 +202,7 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
   void give_back(std::unique_ptr<Connection> c) {
     c->idle_since = std::chrono::steady_clock::now();
     std::lock_guard lock(pool_mutex_);
-    auto& queue = idle_[PoolKey(&c->strand.context(), c->origin)];
+    auto& queue = idle_[PoolKey(&c->executor.context(), c->origin)];
     if (queue.size() >= options_.max_idle_per_origin) {
       c->close();
       return;
@@ -209,13 +211,13 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
   }
 
   asio::awaitable<std::optional<ClientError>> connect(Connection& c, const Target& t) {
-    tcp::resolver resolver(c.strand);
+    tcp::resolver resolver(c.executor);
     auto [rec, endpoints] = co_await resolver.async_resolve(t.host, t.port, kUseTuple);
     if (rec) {
       co_return ClientError{ClientErrorKind::kConnect,
                             "cannot resolve " + t.host + ": " + rec.message()};
     }
-    beast::tcp_stream stream(c.strand);
+    beast::tcp_stream stream(c.executor);
     stream.expires_after(options_.connect_timeout);
     auto [cec, endpoint] = co_await stream.async_connect(endpoints, kUseTuple);
     if (cec) {
@@ -308,7 +310,7 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
     for (int attempt = 0;; ++attempt) {
       if (handle.cancelled) co_return ClientError{ClientErrorKind::kCancelled, "request cancelled"};
       if (!connection) {
-        connection = std::make_unique<Connection>(handle.strand);
+        connection = std::make_unique<Connection>(handle.executor);
         connection->origin = target.origin();
         handle.active = nullptr;
         if (auto e = co_await connect(*connection, target)) {

@@ -200,9 +200,9 @@ void apply_headers(http::response<Body>& res, const HttpResponse& response) {
 
 struct HttpServer::Impl {
   struct Connection {
-    asio::any_io_executor executor;  // the connection's strand
+    asio::any_io_executor executor;  // the connection's io_context (one thread)
     std::function<void()> close;     // closes the socket; only on `executor`
-    bool busy = false;               // between request read and response written (strand only)
+    bool busy = false;               // between request read and response written (executor only)
   };
 
   ServerOptions options;
@@ -326,9 +326,10 @@ struct HttpServer::Impl {
 
   asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
     for (;;) {
-      // Connections are spread over the runtime's threads, round robin.
+      // Connections are spread over the runtime's threads, round robin. Each
+      // io_context has one thread, so a connection needs no strand.
       auto [ec, socket] =
-          co_await acceptor.async_accept(asio::make_strand(runtime.impl().pick()), kUseTuple);
+          co_await acceptor.async_accept(runtime.impl().pick().get_executor(), kUseTuple);
       if (ec) {
         if (ec == asio::error::operation_aborted || stopping) co_return;
         LS_WARN(kServer, "accept failed: {}", ec.message());
@@ -538,7 +539,7 @@ struct HttpServer::Impl {
                                             beast::flat_buffer& buffer) {
     if (watch.pending) {
       // The read's handler cannot run before this wait starts: both are on
-      // the connection's strand and nothing here yields in between.
+      // the connection's thread and nothing here yields in between.
       error_code ignored;
       beast::get_lowest_layer(stream).socket().cancel(ignored);
       co_await watch.settled.async_wait(kUseTuple);
@@ -681,7 +682,7 @@ struct HttpServer::Impl {
     for (auto& weak : snapshot) {
       auto c = weak.lock();
       if (!c) continue;
-      // busy/close belong to the connection's strand: decide there.
+      // busy/close belong to the connection's thread: decide there.
       asio::post(c->executor, [weak] {
         if (auto alive = weak.lock(); alive && !alive->busy && alive->close) {
           try {
