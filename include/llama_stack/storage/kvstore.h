@@ -80,6 +80,13 @@ class KVStore {
       std::function<std::optional<StoredValue>(const std::optional<std::string>& current)>;
   virtual std::string update_entry(std::string_view key, const UpdateEntryFn& fn);
 
+  // Runs `body` as one transaction: the writes it makes through this store
+  // commit together, with one disk write instead of one each (SQLite: one
+  // BEGIN IMMEDIATE … COMMIT; `increment` and `update_entry` called inside
+  // join it). If `body` throws, SQLite rolls every write of it back. Stores
+  // without transactions (memory) just run `body`.
+  virtual void transaction(const std::function<void()>& body) { body(); }
+
   // Deletes expired entries; returns how many.
   virtual std::size_t purge_expired() = 0;
 

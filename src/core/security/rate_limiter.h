@@ -78,6 +78,8 @@ class RateLimiter {
   // `allowed` says whether a request with no tokens would be admitted now.
   RateDecision peek(const std::string& subject, const RateTier& tier, std::int64_t now_ms);
 
+  const std::shared_ptr<storage::KVStore>& store() const { return store_; }
+
  private:
   std::shared_ptr<storage::KVStore> store_;
   std::int64_t window_ms_;

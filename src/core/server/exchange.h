@@ -72,6 +72,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void resume() {
     if (resume_chain) resume_chain(shared_from_this());
   }
+  // Runs `task` on the connection's thread (see ResponseSink::post), e.g. to
+  // resume the chain after a filter's work finished on another thread.
+  void post(std::function<void()> task) { sink_->post(std::move(task)); }
 
  private:
   void decorate(Headers& headers) const;

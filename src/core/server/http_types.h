@@ -78,6 +78,11 @@ class ResponseSink {
   virtual bool cancelled() const = 0;
   // Called (once, from any thread) when the client goes away mid-exchange.
   virtual void on_cancel(std::function<void()> callback) = 0;
+
+  // Runs `task` on the thread that serves this exchange's connection (where
+  // its upstream calls are cheapest); from any thread. The default runs it
+  // at once, on the caller's thread.
+  virtual void post(std::function<void()> task) { task(); }
 };
 
 }  // namespace llama_stack::server

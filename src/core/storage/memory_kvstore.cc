@@ -123,6 +123,7 @@ class NamespacedKVStore final : public KVStore {
   std::string update_entry(std::string_view key, const UpdateEntryFn& fn) override {
     return inner_->update_entry(k(key), fn);
   }
+  void transaction(const std::function<void()>& body) override { inner_->transaction(body); }
   std::size_t purge_expired() override { return inner_->purge_expired(); }
   void flush() override { inner_->flush(); }
 

@@ -176,7 +176,9 @@ class SqliteKVStore final : public KVStore {
     // IMMEDIATE takes the write lock up front (waiting out the busy timeout),
     // so no other connection — in this process or another — can write
     // between our read and our write.
-    Statement(db_, sql_->begin).step();
+    // Inside transaction(): the enclosing transaction commits (or rolls back).
+    const bool own = transaction_depth_ == 0;
+    if (own) Statement(db_, sql_->begin).step();
     try {
       std::optional<std::string> current;
       {
@@ -199,11 +201,32 @@ class SqliteKVStore final : public KVStore {
         s.bind(1, key);
         s.step();
       }
-      Statement(db_, sql_->commit).step();
+      if (own) Statement(db_, sql_->commit).step();
       return next ? std::move(next->value) : std::string();
     } catch (...) {
       // A failed COMMIT may leave the transaction open; some errors roll it
       // back themselves.
+      if (own && sqlite3_get_autocommit(db_) == 0) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      }
+      throw;
+    }
+  }
+
+  void transaction(const std::function<void()>& body) override {
+    std::lock_guard lock(mutex_);
+    if (transaction_depth_ > 0) {  // nested: part of the outer one
+      body();
+      return;
+    }
+    Statement(db_, sql_->begin).step();
+    ++transaction_depth_;
+    try {
+      body();
+      --transaction_depth_;
+      Statement(db_, sql_->commit).step();
+    } catch (...) {
+      transaction_depth_ = 0;
       if (sqlite3_get_autocommit(db_) == 0) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
       }
@@ -272,7 +295,9 @@ class SqliteKVStore final : public KVStore {
   };
 
   std::string path_;
-  std::mutex mutex_;
+  // Recursive: increment/update_entry run inside transaction() on the same thread.
+  std::recursive_mutex mutex_;
+  int transaction_depth_ = 0;  // guarded by mutex_
   sqlite3* db_ = nullptr;
   std::optional<Statements> sql_;
 };

@@ -65,7 +65,10 @@ std::string client_address(const HttpRequest& request,
 
 QuotaFilter::QuotaFilter(QuotaConfig config, std::shared_ptr<storage::KVStore> store,
                          bool auth_enabled)
-    : config_(std::move(config)), store_(std::move(store)), auth_enabled_(auth_enabled) {
+    : config_(std::move(config)),
+      store_(std::move(store)),
+      auth_enabled_(auth_enabled),
+      committer_(store_) {
   if (!auth_enabled_ && config_.authenticated_max_requests != config_.anonymous_max_requests) {
     LS_WARN(kQuota,
             "quota: authenticated_max_requests is set but no authentication is configured; every "
@@ -88,32 +91,54 @@ FilterStatus QuotaFilter::on_request(const std::shared_ptr<Exchange>& exchange) 
                                .count();
   const std::int64_t window = now / config_.period_seconds;
   const std::int64_t window_end = (window + 1) * config_.period_seconds;
-  std::int64_t count = 0;
-  try {
-    // Kept one extra period so a late request in the window still finds it; then purged.
-    count = store_->increment(
-        "quota:" + client + ":" + std::to_string(window), 1,
-        storage::Clock::time_point(std::chrono::seconds(window_end + config_.period_seconds)));
-    if (++counted_ % 1000 == 0) store_->purge_expired();
-  } catch (const std::exception& e) {
-    LS_ERROR(kQuota, "quota store failed ({}); refusing the request", e.what());
-    ApiError error = ApiError::unavailable("Quota service error: the quota store is unavailable");
-    error.with_header("retry-after", "5");
-    exchange->send_error(error);
-    return FilterStatus::kStop;
+  const std::string key = "quota:" + client + ":" + std::to_string(window);
+  // Kept one extra period so a late request in the window still finds it; then purged.
+  const storage::Clock::time_point expiry(
+      std::chrono::seconds(window_end + config_.period_seconds));
+  auto count = std::make_shared<std::int64_t>(0);
+  committer_.submit(
+      [this, key, expiry, count] {
+        *count = store_->increment(key, 1, expiry);
+        if (++counted_ % 1000 == 0) store_->purge_expired();
+      },
+      [this, exchange, client, limit, now, window_end, count](std::exception_ptr error) {
+        exchange->post([this, exchange, client, limit, now, window_end, count, error] {
+          decide(exchange, client, limit, now, window_end, error ? -1 : *count, error);
+        });
+      });
+  return FilterStatus::kPending;
+}
+
+void QuotaFilter::decide(const std::shared_ptr<Exchange>& exchange, const std::string& client,
+                         std::int64_t limit, std::int64_t now, std::int64_t window_end,
+                         std::int64_t count, std::exception_ptr error) {
+  if (error) {
+    std::string what = "unknown error";
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    LS_ERROR(kQuota, "quota store failed ({}); refusing the request", what);
+    ApiError api_error =
+        ApiError::unavailable("Quota service error: the quota store is unavailable");
+    api_error.with_header("retry-after", "5");
+    exchange->send_error(api_error);
+    return;
   }
   if (count > limit) {
     LS_INFO(kQuota, "quota exceeded for {} ({} > {})", client, count, limit);
-    audit_event(audit_, "quota_exceeded", security::AuditLevel::kWarning, context,
+    audit_event(audit_, "quota_exceeded", security::AuditLevel::kWarning, exchange->context(),
                 json::object{{"limit", limit}, {"period_seconds", config_.period_seconds}});
-    ApiError error = ApiError::too_many_requests("Quota exceeded");
-    error.with_header("retry-after", std::to_string(window_end - now));
+    ApiError api_error = ApiError::too_many_requests("Quota exceeded");
+    api_error.with_header("retry-after", std::to_string(window_end - now));
     // Waiting out a daily quota is not a retry: tell Stainless clients not to.
-    error.with_header("x-should-retry", "false");
-    exchange->send_error(error);
-    return FilterStatus::kStop;
+    api_error.with_header("x-should-retry", "false");
+    exchange->send_error(api_error);
+    return;
   }
-  return FilterStatus::kContinue;
+  exchange->resume();
 }
 
 }  // namespace llama_stack::server

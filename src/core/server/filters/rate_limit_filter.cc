@@ -76,7 +76,8 @@ RateLimitFilter::RateLimitFilter(const security::OAuthSettings& settings,
     : settings_(settings),
       limiter_(std::move(limiter)),
       trusted_proxies_(std::move(trusted_proxies)),
-      audit_(audit) {}
+      audit_(audit),
+      committer_(std::make_shared<storage::GroupCommitter>(limiter_->store())) {}
 
 security::RateTier RateLimitFilter::tier_for(const RequestContext& context) const {
   std::string name;
@@ -131,16 +132,36 @@ FilterStatus RateLimitFilter::on_request(const std::shared_ptr<Exchange>& exchan
                                   ? "user:" + context.user->principal
                                   : "ip:" + client_address(context.request, trusted_proxies_);
   const std::int64_t estimate = estimate_tokens(context.request);
-  security::RateDecision decision;
-  try {
-    decision = limiter_->admit(subject, tier, estimate, now_ms());
-  } catch (const std::exception& e) {
-    LS_ERROR(kQuota, "rate limit store failed ({}); refusing the request", e.what());
-    ApiError error =
+  auto decision = std::make_shared<security::RateDecision>();
+  committer_->submit([limiter = limiter_, decision, subject, tier, estimate,
+                      now = now_ms()] { *decision = limiter->admit(subject, tier, estimate, now); },
+                     [this, exchange, decision, subject, tier, estimate](std::exception_ptr error) {
+                       exchange->post([this, exchange, decision, subject, tier, estimate, error] {
+                         decide(exchange, *decision, subject, tier, estimate, error);
+                       });
+                     });
+  return FilterStatus::kPending;
+}
+
+void RateLimitFilter::decide(const std::shared_ptr<Exchange>& exchange,
+                             const security::RateDecision& decision, const std::string& subject,
+                             const security::RateTier& tier, std::int64_t estimate,
+                             std::exception_ptr error) {
+  RequestContext& context = exchange->context();
+  if (error) {
+    std::string what = "unknown error";
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    LS_ERROR(kQuota, "rate limit store failed ({}); refusing the request", what);
+    ApiError api_error =
         ApiError::unavailable("Rate limit service error: the rate limit store is unavailable");
-    error.with_header("retry-after", "5");
-    exchange->send_error(error);
-    return FilterStatus::kStop;
+    api_error.with_header("retry-after", "5");
+    exchange->send_error(api_error);
+    return;
   }
   set_headers(context.response_headers, decision);
   if (!decision.allowed) {
@@ -155,24 +176,32 @@ FilterStatus RateLimitFilter::on_request(const std::shared_ptr<Exchange>& exchan
                 json::object{{"tier", tier.name},
                              {"limited_by", decision.limited_by},
                              {"estimated_tokens", estimate}});
-    ApiError error = ApiError::too_many_requests(message);
-    error.with_header(
+    ApiError api_error = ApiError::too_many_requests(message);
+    api_error.with_header(
         "retry-after",
         std::to_string(static_cast<std::int64_t>(std::ceil(decision.retry_after_seconds))));
-    exchange->send_error(error);
-    return FilterStatus::kStop;
+    exchange->send_error(api_error);
+    return;
   }
-  auto limiter = limiter_;
+  // Settlement is queued behind this admission on the same writer, so the
+  // next request of this caller sees it.
   auto settled = std::make_shared<std::atomic<bool>>(false);
-  context.settle_tokens = [limiter, subject, tier, estimate, settled](std::int64_t actual) {
+  context.settle_tokens = [committer = committer_, limiter = limiter_, subject, tier, estimate,
+                           settled](std::int64_t actual) {
     if (settled->exchange(true)) return;
-    try {
-      limiter->settle(subject, tier, estimate, actual, now_ms());
-    } catch (const std::exception& e) {
-      LS_ERROR(kQuota, "rate limit settlement failed: {}", e.what());
-    }
+    committer->submit([limiter, subject, tier, estimate, actual,
+                       now = now_ms()] { limiter->settle(subject, tier, estimate, actual, now); },
+                      [](std::exception_ptr error) {
+                        if (!error) return;
+                        try {
+                          std::rethrow_exception(error);
+                        } catch (const std::exception& e) {
+                          LS_ERROR(kQuota, "rate limit settlement failed: {}", e.what());
+                        } catch (...) {
+                        }
+                      });
   };
-  return FilterStatus::kContinue;
+  exchange->resume();
 }
 
 }  // namespace llama_stack::server

@@ -13,6 +13,7 @@
 #include "core/security/rate_limiter.h"
 #include "core/security/security_config.h"
 #include "core/server/server_core.h"
+#include "core/storage/group_commit.h"
 
 namespace llama_stack::server {
 
@@ -29,11 +30,18 @@ class RateLimitFilter final : public Filter {
 
  private:
   security::RateTier tier_for(const RequestContext& context) const;
+  // On the connection's thread, once admit() has run: 503, 429 or resume.
+  void decide(const std::shared_ptr<Exchange>& exchange, const security::RateDecision& decision,
+              const std::string& subject, const security::RateTier& tier, std::int64_t estimate,
+              std::exception_ptr error);
 
   const security::OAuthSettings& settings_;
   std::shared_ptr<security::RateLimiter> limiter_;
   std::vector<std::string> trusted_proxies_;
   security::AuditLog* audit_;
+  // admit() and settle() run there, many per transaction. Shared: a pending
+  // settlement may outlive the filter.
+  std::shared_ptr<storage::GroupCommitter> committer_;
 };
 
 // Strict audit mode: refuses requests (503) while the audit log cannot write.

@@ -85,6 +85,10 @@ class ChannelSink final : public ResponseSink {
   }
   void abort() override { push(Event{Event::Kind::kAbort, {}}); }
 
+  void post(std::function<void()> task) override {
+    asio::post(channel_->get_executor(), std::move(task));
+  }
+
   // Everything the stream has accumulated; the next update sends a new event.
   StreamNews take() {
     std::lock_guard lock(mutex_);

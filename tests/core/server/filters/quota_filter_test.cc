@@ -2,12 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 namespace llama_stack::server {
 namespace {
 
 class RecordingSink : public ResponseSink {
  public:
-  void send(HttpResponse r) override { response = std::move(r); }
+  void send(HttpResponse r) override {
+    response = std::move(r);
+    if (on_send) on_send();
+  }
   void start_stream(int, Headers, std::string) override {}
   void write_chunk(std::string) override {}
   void end_stream() override {}
@@ -15,6 +20,7 @@ class RecordingSink : public ResponseSink {
   bool cancelled() const override { return false; }
   void on_cancel(std::function<void()>) override {}
   HttpResponse response;
+  std::function<void()> on_send;
 };
 
 class FailingStore : public storage::KVStore {
@@ -42,8 +48,14 @@ class FailingStore : public storage::KVStore {
 
 Route kRoute{"GET", "/v1/models", nullptr, "models", false};
 
-std::pair<FilterStatus, HttpResponse> run(QuotaFilter& filter, std::string remote,
-                                          Headers headers = {}) {
+// What the filter decided, once it has: go on with the chain (kContinue at
+// once, or resume() after the store answered), or answer itself.
+struct Decision {
+  bool continued = false;
+  HttpResponse response;
+};
+
+Decision run(QuotaFilter& filter, std::string remote, Headers headers = {}) {
   HttpRequest request;
   request.method = "GET";
   request.path = "/v1/models";
@@ -52,14 +64,27 @@ std::pair<FilterStatus, HttpResponse> run(QuotaFilter& filter, std::string remot
   auto sink = std::make_shared<RecordingSink>();
   auto exchange = std::make_shared<Exchange>(std::move(request), sink);
   exchange->context().route = &kRoute;
-  FilterStatus status = filter.on_request(exchange);
-  return {status, sink->response};
+  std::promise<bool> decided;
+  sink->on_send = [&decided] { decided.set_value(false); };
+  exchange->resume_chain = [&decided](const std::shared_ptr<Exchange>&) {
+    decided.set_value(true);
+  };
+  switch (filter.on_request(exchange)) {
+    case FilterStatus::kContinue:
+      return {true, {}};
+    case FilterStatus::kStop:
+      return {false, sink->response};
+    case FilterStatus::kPending:
+      break;
+  }
+  const bool continued = decided.get_future().get();
+  return {continued, sink->response};
 }
 
 TEST(QuotaFilter, StoreFailureFailsClosedWith503) {
   QuotaFilter filter(QuotaConfig{}, std::make_shared<FailingStore>(), false);
-  auto [status, response] = run(filter, "10.0.0.1");
-  EXPECT_EQ(status, FilterStatus::kStop);
+  auto [continued, response] = run(filter, "10.0.0.1");
+  EXPECT_FALSE(continued);
   EXPECT_EQ(response.status, 503);
   EXPECT_NE(response.body.find("Quota service error"), std::string::npos);
 }
@@ -68,15 +93,15 @@ TEST(QuotaFilter, CountsPerClientAddressAndAnswers429WithRetryAfter) {
   QuotaConfig config;
   config.anonymous_max_requests = 2;
   QuotaFilter filter(config, storage::make_memory_kvstore(), false);
-  EXPECT_EQ(run(filter, "10.0.0.1").first, FilterStatus::kContinue);
-  EXPECT_EQ(run(filter, "10.0.0.1").first, FilterStatus::kContinue);
-  auto [status, response] = run(filter, "10.0.0.1");
-  EXPECT_EQ(status, FilterStatus::kStop);
+  EXPECT_TRUE(run(filter, "10.0.0.1").continued);
+  EXPECT_TRUE(run(filter, "10.0.0.1").continued);
+  auto [continued, response] = run(filter, "10.0.0.1");
+  EXPECT_FALSE(continued);
   EXPECT_EQ(response.status, 429);
   EXPECT_NE(response.body.find("\"message\":\"Quota exceeded\""), std::string::npos);
   ASSERT_TRUE(response.headers.get("retry-after").has_value());
   EXPECT_EQ(response.headers.get("x-should-retry"), "false");
-  EXPECT_EQ(run(filter, "10.0.0.2").first, FilterStatus::kContinue);
+  EXPECT_TRUE(run(filter, "10.0.0.2").continued);
 }
 
 TEST(ClientAddress, ForwardedForIsBelievedOnlyFromTrustedProxies) {
