@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 import { startServer, freePort } from '../clients/lib/server.mjs';
 import { startFakeModelServer } from '../clients/lib/fake_model_server.mjs';
+import { expectLeavingCancelsUpstream, expectPipelinedRequestAnswered, rawChatRequest } from '../clients/lib/in_flight.mjs';
 
 let fake;
 let server;
@@ -401,51 +402,13 @@ test('a client that disconnects mid-stream cancels the upstream request', async 
 });
 
 test('a client that disconnects while waiting for a non-streamed answer cancels the upstream request', async () => {
-  await fake.control({ latency_ms: 1500 });
-  const before = (await fake.stats()).cancelled_streams;
-  const socket = net.connect({ port: server.port, host: '127.0.0.1' });
-  await new Promise((resolve, reject) => {
-    socket.on('connect', resolve);
+  const connect = () => new Promise((resolve, reject) => {
+    const socket = net.connect({ port: server.port, host: '127.0.0.1' }, () => resolve(socket));
     socket.on('error', reject);
   });
-  const body = JSON.stringify(chat('vllm-llama'));
-  socket.write(
-    `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
-  await new Promise((r) => setTimeout(r, 300));
-  socket.destroy();
-  let cancelled = before;
-  for (let i = 0; i < 100 && cancelled === before; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    cancelled = (await fake.stats()).cancelled_streams;
-  }
-  assert.ok(cancelled > before, 'the fake model server saw the request cancelled');
-
-  // A request pipelined while the first is in flight is not taken for a
-  // disconnect: both are answered, in order.
-  await fake.reset();
-  await fake.control({ latency_ms: 200 });
-  const pipelined = net.connect({ port: server.port, host: '127.0.0.1' });
-  let received = '';
-  const done = new Promise((resolve, reject) => {
-    pipelined.on('data', (d) => {
-      received += d;
-      const parts = received.split('HTTP/1.1 200').slice(1);
-      if (parts.length === 2 && parts.every((p) => p.includes('"object":"chat.completion"')) &&
-          received.trimEnd().endsWith('}')) {
-        resolve();
-      }
-    });
-    pipelined.on('error', reject);
-    pipelined.on('close', () => reject(new Error(`closed early: ${received}`)));
-  });
-  const request = `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
-  pipelined.write(request);
-  await new Promise((r) => setTimeout(r, 50));
-  pipelined.write(request);
-  await done;
-  pipelined.destroy();
-  await fake.reset();
+  const request = rawChatRequest(chat('vllm-llama'));
+  await expectLeavingCancelsUpstream(fake, connect, request);
+  await expectPipelinedRequestAnswered(fake, connect, request);
 });
 
 test('the inference store lists and returns chat completions with cursor pagination', async () => {

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 
 import { makeTmpDir, removeTmpDir, startServer, startServerExpectFailure } from '../clients/lib/server.mjs';
 import { startFakeModelServer } from '../clients/lib/fake_model_server.mjs';
+import { expectLeavingCancelsUpstream, expectPipelinedRequestAnswered, rawChatRequest } from '../clients/lib/in_flight.mjs';
 
 let dir;
 let pki;
@@ -168,44 +169,10 @@ server:
     const s = tls.connect({ port: server.port, host: '127.0.0.1', ca: pki.ca, servername: 'localhost' }, () => resolve(s));
     s.on('error', reject);
   });
-  const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi there' }] });
-  const request = `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  const request = rawChatRequest({ model: 'm', messages: [{ role: 'user', content: 'hi there' }] });
   try {
-    await fake.control({ latency_ms: 1500 });
-    const before = (await fake.stats()).cancelled_streams;
-    const socket = await connect();
-    socket.write(request);
-    await new Promise((r) => setTimeout(r, 300));
-    socket.destroy();
-    let cancelled = before;
-    for (let i = 0; i < 100 && cancelled === before; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      cancelled = (await fake.stats()).cancelled_streams;
-    }
-    assert.ok(cancelled > before, 'the fake model server saw the request cancelled');
-
-    // A second request sent while the first is in flight (the watch reads
-    // it) must be answered after the first, not taken for a disconnect.
-    await fake.reset();
-    await fake.control({ latency_ms: 200 });
-    const pipelined = await connect();
-    let received = '';
-    const done = new Promise((resolve, reject) => {
-      pipelined.on('data', (d) => {
-        received += d;
-        if ((received.match(/HTTP\/1\.1 200/g) ?? []).length === 2 && received.trimEnd().endsWith('}')) {
-          const bodies = received.split(/HTTP\/1\.1 200/).slice(1);
-          if (bodies.every((b) => b.includes('"object":"chat.completion"'))) resolve();
-        }
-      });
-      pipelined.on('error', reject);
-      pipelined.on('close', () => reject(new Error(`closed early: ${received}`)));
-    });
-    pipelined.write(request);
-    await new Promise((r) => setTimeout(r, 50));
-    pipelined.write(request);
-    await done;
-    pipelined.destroy();
+    await expectLeavingCancelsUpstream(fake, connect, request);
+    await expectPipelinedRequestAnswered(fake, connect, request);
   } finally {
     await server.stop();
     await fake.stop();

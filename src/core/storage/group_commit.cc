@@ -6,6 +6,16 @@
 
 namespace llama_stack::storage {
 
+std::string error_message(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown error";
+  }
+}
+
 GroupCommitter::GroupCommitter(std::shared_ptr<KVStore> store, std::size_t max_batch)
     : store_(std::move(store)), max_batch_(std::max<std::size_t>(max_batch, 1)) {
   writer_ = std::thread([this] { run(); });

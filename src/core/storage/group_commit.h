@@ -17,11 +17,16 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "llama_stack/storage/kvstore.h"
 
 namespace llama_stack::storage {
+
+// The message of an error handed to a Done callback ("unknown error" when it
+// is not a std::exception).
+std::string error_message(const std::exception_ptr& error);
 
 class GroupCommitter {
  public:

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/stub_kvstore.h"
 #include "support/temp_dir.h"
 
 namespace llama_stack::storage {
@@ -114,27 +115,12 @@ TEST(GroupCommitter, AnOperationThatThrowsFailsAloneAndTheDestructorDrains) {
 
 // A store whose transactions cannot commit: every operation of the batch
 // reports the failure (so a quota or rate-limit filter fails closed).
-class UncommittableStore : public KVStore {
+class UncommittableStore : public ::llama_stack::testing::StubKVStore {
  public:
-  std::optional<std::string> get(std::string_view) override { return std::nullopt; }
-  void set(std::string_view, std::string_view, std::optional<Clock::time_point>) override {}
-  void remove(std::string_view) override {}
-  std::vector<std::pair<std::string, std::string>> range(std::string_view,
-                                                         std::string_view) override {
-    return {};
-  }
-  std::vector<std::pair<std::string, std::string>> scan_prefix(std::string_view) override {
-    return {};
-  }
-  std::int64_t increment(std::string_view, std::int64_t,
-                         std::optional<Clock::time_point>) override {
-    return 1;
-  }
   void transaction(const std::function<void()>& body) override {
     body();
     throw StorageError("disk full");
   }
-  std::size_t purge_expired() override { return 0; }
 };
 
 TEST(GroupCommitter, ACommitFailureFailsEveryOperationOfTheBatch) {

@@ -1,4 +1,5 @@
 #include "llama_stack/storage/kvstore.h"
+#include "support/stub_kvstore.h"
 #include "support/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -187,24 +188,7 @@ TEST_P(KVStoreTest, NamespacesIsolateKeys) {
 }
 
 TEST(KVStore, StoresWithoutAtomicUpdatesSaySo) {
-  class NoUpdateStore : public KVStore {
-   public:
-    std::optional<std::string> get(std::string_view) override { return std::nullopt; }
-    void set(std::string_view, std::string_view, std::optional<Clock::time_point>) override {}
-    void remove(std::string_view) override {}
-    std::vector<std::pair<std::string, std::string>> range(std::string_view,
-                                                           std::string_view) override {
-      return {};
-    }
-    std::vector<std::pair<std::string, std::string>> scan_prefix(std::string_view) override {
-      return {};
-    }
-    std::int64_t increment(std::string_view, std::int64_t,
-                           std::optional<Clock::time_point>) override {
-      return 0;
-    }
-    std::size_t purge_expired() override { return 0; }
-  };
+  class NoUpdateStore : public ::llama_stack::testing::StubKVStore {};
   NoUpdateStore store;
   EXPECT_THROW(store.update("k", bump_json), StorageError);
 }

@@ -113,14 +113,8 @@ void QuotaFilter::decide(const std::shared_ptr<Exchange>& exchange, const std::s
                          std::int64_t limit, std::int64_t now, std::int64_t window_end,
                          std::int64_t count, std::exception_ptr error) {
   if (error) {
-    std::string what = "unknown error";
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    LS_ERROR(kQuota, "quota store failed ({}); refusing the request", what);
+    LS_ERROR(kQuota, "quota store failed ({}); refusing the request",
+             storage::error_message(error));
     ApiError api_error =
         ApiError::unavailable("Quota service error: the quota store is unavailable");
     api_error.with_header("retry-after", "5");

@@ -149,14 +149,8 @@ void RateLimitFilter::decide(const std::shared_ptr<Exchange>& exchange,
                              std::exception_ptr error) {
   RequestContext& context = exchange->context();
   if (error) {
-    std::string what = "unknown error";
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    LS_ERROR(kQuota, "rate limit store failed ({}); refusing the request", what);
+    LS_ERROR(kQuota, "rate limit store failed ({}); refusing the request",
+             storage::error_message(error));
     ApiError api_error =
         ApiError::unavailable("Rate limit service error: the rate limit store is unavailable");
     api_error.with_header("retry-after", "5");
@@ -192,12 +186,9 @@ void RateLimitFilter::decide(const std::shared_ptr<Exchange>& exchange,
     committer->submit([limiter, subject, tier, estimate, actual,
                        now = now_ms()] { limiter->settle(subject, tier, estimate, actual, now); },
                       [](std::exception_ptr error) {
-                        if (!error) return;
-                        try {
-                          std::rethrow_exception(error);
-                        } catch (const std::exception& e) {
-                          LS_ERROR(kQuota, "rate limit settlement failed: {}", e.what());
-                        } catch (...) {
+                        if (error) {
+                          LS_ERROR(kQuota, "rate limit settlement failed: {}",
+                                   storage::error_message(error));
                         }
                       });
   };

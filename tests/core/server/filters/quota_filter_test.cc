@@ -4,6 +4,8 @@
 
 #include <future>
 
+#include "support/stub_kvstore.h"
+
 namespace llama_stack::server {
 namespace {
 
@@ -23,27 +25,12 @@ class RecordingSink : public ResponseSink {
   std::function<void()> on_send;
 };
 
-class FailingStore : public storage::KVStore {
+class FailingStore : public ::llama_stack::testing::StubKVStore {
  public:
-  std::optional<std::string> get(std::string_view) override {
-    throw storage::StorageError("disk I/O error");
-  }
-  void set(std::string_view, std::string_view, std::optional<storage::Clock::time_point>) override {
-    throw storage::StorageError("disk I/O error");
-  }
-  void remove(std::string_view) override {}
-  std::vector<std::pair<std::string, std::string>> range(std::string_view,
-                                                         std::string_view) override {
-    return {};
-  }
-  std::vector<std::pair<std::string, std::string>> scan_prefix(std::string_view) override {
-    return {};
-  }
   std::int64_t increment(std::string_view, std::int64_t,
                          std::optional<storage::Clock::time_point>) override {
     throw storage::StorageError("database is locked");
   }
-  std::size_t purge_expired() override { return 0; }
 };
 
 Route kRoute{"GET", "/v1/models", nullptr, "models", false};
