@@ -20,6 +20,7 @@
 
 #include "core/log/log.h"
 #include "core/server/transport/asio_access.h"
+#include "core/server/transport/watchdog.h"
 
 namespace llama_stack::http {
 namespace {
@@ -77,10 +78,17 @@ struct Connection {
   std::chrono::steady_clock::time_point idle_since;
   bool reused = false;
 
-  explicit Connection(Executor s) : executor(std::move(s)) {}
+  // The read timeout: one deadline timer for the connection's life (see
+  // watchdog.h); expiry closes the socket.
+  std::shared_ptr<transport::Watchdog> watchdog;
+
+  explicit Connection(Executor s)
+      : executor(std::move(s)),
+        watchdog(transport::Watchdog::make(executor, [this] { close(); })) {}
 
   beast::tcp_stream& lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
   void close() {
+    if (!secure && !plain) return;
     error_code ignored;
     lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
     lowest().socket().close(ignored);
@@ -108,6 +116,17 @@ class Handle final : public RequestHandle {
  private:
   std::shared_ptr<Handle> shared_from_this_handle() { return weak_self.lock(); }
 };
+
+ClientErrorKind classify(const error_code& ec);
+
+// What went wrong on `c`: its read timeout (the watchdog closed it), or `ec`.
+ClientErrorKind failure_of(const Connection& c, const error_code& ec) {
+  return c.watchdog->fired() ? ClientErrorKind::kTimeout : classify(ec);
+}
+
+std::string describe(ClientErrorKind kind, const error_code& ec) {
+  return kind == ClientErrorKind::kTimeout ? "no data within the read timeout" : ec.message();
+}
 
 ClientErrorKind classify(const error_code& ec) {
   if (ec == beast::error::timeout) return ClientErrorKind::kTimeout;
@@ -227,6 +246,8 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
     }
     error_code ignored;
     stream.socket().set_option(tcp::no_delay(true), ignored);
+    // From here on the connection's watchdog times reads and writes.
+    stream.expires_never();
     if (!t.tls) {
       c.plain.emplace(std::move(stream));
       co_return std::nullopt;
@@ -242,7 +263,9 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
       co_return ClientError{ClientErrorKind::kConnect, "cannot set TLS server name"};
     }
     if (options_.verify_tls) c.secure->set_verify_callback(ssl::host_name_verification(t.host));
+    beast::get_lowest_layer(*c.secure).expires_after(options_.connect_timeout);
     auto [hec] = co_await c.secure->async_handshake(ssl::stream_base::client, kUseTuple);
+    beast::get_lowest_layer(*c.secure).expires_never();
     if (hec) {
       co_return ClientError{ClientErrorKind::kConnect, "TLS handshake with " + t.host + ":" +
                                                            t.port + " failed: " + hec.message()};
@@ -321,7 +344,7 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
       }
       handle.active = connection.get();
       Connection& c = *connection;
-      c.lowest().expires_after(read_timeout);
+      c.watchdog->arm(read_timeout);
       // No co_await inside ?: here: GCC 12 miscompiles it (runs the wrong arm).
       error_code wec;
       if (c.secure) {
@@ -334,7 +357,7 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
       parser.header_limit(64 * 1024);
       error_code hec = wec;
       if (!wec) {
-        c.lowest().expires_after(read_timeout);
+        c.watchdog->arm(read_timeout);
         if (c.secure) {
           hec = co_await read_some(*c.secure, c.buffer, parser, true);
         } else {
@@ -342,15 +365,15 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
         }
       }
       if (hec) {
-        const bool stale =
-            c.reused && !parser.got_some() && classify(hec) != ClientErrorKind::kTimeout;
+        const ClientErrorKind kind = failure_of(c, hec);
+        const bool stale = c.reused && !parser.got_some() && kind != ClientErrorKind::kTimeout;
         connection->close();
         connection.reset();
         handle.active = nullptr;
         if (handle.cancelled)
           co_return ClientError{ClientErrorKind::kCancelled, "request cancelled"};
         if (stale && attempt == 0) continue;  // an idle keep-alive the upstream had closed
-        co_return ClientError{classify(hec), "upstream " + target.origin() + ": " + hec.message()};
+        co_return ClientError{kind, "upstream " + target.origin() + ": " + describe(kind, hec)};
       }
 
       ClientResponseHead head;
@@ -364,7 +387,7 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
       while (!parser.is_done()) {
         parser.get().body().data = chunk;
         parser.get().body().size = sizeof chunk;
-        c.lowest().expires_after(read_timeout);
+        c.watchdog->arm(read_timeout);
         error_code rec;
         if (c.secure) {
           rec = co_await read_some(*c.secure, c.buffer, parser, false);
@@ -377,18 +400,19 @@ class ClientImpl final : public HttpClient, public std::enable_shared_from_this<
         }
         if (rec == bhttp::error::need_buffer) continue;
         if (rec) {
+          const ClientErrorKind kind = failure_of(c, rec);
           connection->close();
           connection.reset();
           handle.active = nullptr;
           if (handle.cancelled)
             co_return ClientError{ClientErrorKind::kCancelled, "request cancelled"};
-          co_return ClientError{classify(rec), "upstream " + target.origin() +
-                                                   " broke off the response: " + rec.message()};
+          co_return ClientError{kind, "upstream " + target.origin() +
+                                          " broke off the response: " + describe(kind, rec)};
         }
       }
       handle.active = nullptr;
       if (parser.get().keep_alive() && !handle.cancelled) {
-        c.lowest().expires_never();
+        c.watchdog->disarm();
         c.reused = false;
         give_back(std::move(connection));
       } else {
