@@ -312,6 +312,72 @@ describe('request body limit', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// Slow or silent clients are dropped: the header must arrive within
+// idle_timeout_seconds, the body within request_timeout_seconds, and an idle
+// keep-alive connection is closed after idle_timeout_seconds.
+describe('connection timeouts', () => {
+  let srv = null;
+  before(async () => {
+    srv = await startServer(`${CONFIG}
+server:
+  idle_timeout_seconds: 1
+  request_timeout_seconds: 1
+`);
+  });
+  after(async () => {
+    if (srv) {
+      await srv.stop();
+      await removeTmpDir(srv.tmpDir);
+    }
+  });
+
+  // Connects, writes `text`, and resolves with what came back and when the
+  // server closed the connection.
+  function untilClosed(text) {
+    return new Promise((resolve, reject) => {
+      const t0 = Date.now();
+      let received = '';
+      const socket = net.connect({ port: srv.port, host: '127.0.0.1' }, () => {
+        if (text) socket.write(text);
+      });
+      socket.on('data', (d) => (received += d));
+      socket.on('error', reject);
+      socket.on('close', () => resolve({ received, ms: Date.now() - t0 }));
+      setTimeout(() => {
+        socket.destroy();
+        reject(new Error('the server did not close the connection within 10 s'));
+      }, 10_000);
+    });
+  }
+
+  test('a client that sends nothing is dropped after idle_timeout_seconds', async () => {
+    const { received, ms } = await untilClosed('');
+    assert.equal(received, '');
+    assert.ok(ms >= 900, `closed after ${ms} ms`);
+  });
+
+  test('a header that never completes is dropped (slowloris)', async () => {
+    const { received, ms } = await untilClosed('GET /v1/health HTTP/1.1\r\nHost: x\r\n');
+    assert.equal(received, '');
+    assert.ok(ms >= 900, `closed after ${ms} ms`);
+  });
+
+  test('a body that never completes is dropped after request_timeout_seconds, unanswered', async () => {
+    const { received, ms } = await untilClosed(
+      'POST /v1/models HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"model_id"',
+    );
+    assert.equal(received, '');
+    assert.ok(ms >= 900, `closed after ${ms} ms`);
+  });
+
+  test('an idle keep-alive connection is closed after its response', async () => {
+    const { received, ms } = await untilClosed('GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.match(received, /^HTTP\/1\.1 200/);
+    assert.ok(ms >= 900, `closed after ${ms} ms`);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
 describe('graceful shutdown', () => {
   test('SIGTERM → exit code 0 within 10 s', async () => {
     const srv = await startServer(CONFIG);

@@ -22,6 +22,7 @@
 
 #include "core/log/log.h"
 #include "core/server/transport/asio_access.h"
+#include "core/server/transport/watchdog.h"
 
 namespace llama_stack::server {
 namespace {
@@ -97,6 +98,8 @@ class ChannelSink final : public ResponseSink {
   }
 
   bool cancelled() const override { return cancelled_.load(); }
+  // True once the handler sent anything (a response, or stream news).
+  bool answered() const { return pushed_.load(std::memory_order_acquire); }
   void on_cancel(std::function<void()> callback) override {
     std::unique_lock lock(mutex_);
     if (cancelled_) {
@@ -131,12 +134,14 @@ class ChannelSink final : public ResponseSink {
   }
 
   void push(Event event) {
+    pushed_.store(true, std::memory_order_release);
     // async_send keeps order and never drops; the channel has room for bursts.
     channel_->async_send(error_code{}, std::move(event), asio::detached);
   }
 
   std::shared_ptr<EventChannel> channel_;
   std::atomic<bool> cancelled_{false};
+  std::atomic<bool> pushed_{false};
   std::mutex mutex_;
   StreamNews news_;        // guarded by mutex_
   bool notified_ = false;  // a kStream event is queued and not yet taken
@@ -421,12 +426,19 @@ struct HttpServer::Impl {
                               bool is_tls, const std::string& client_subject) {
     beast::flat_buffer buffer;
     auto watch = std::make_shared<ClientWatch>(co_await asio::this_coro::executor);
+    // One deadline timer for the connection's life (see watchdog.h) instead
+    // of Beast's per-operation timers; expiry closes the socket.
+    auto watchdog = transport::Watchdog::make(co_await asio::this_coro::executor, [&stream] {
+      error_code ignored;
+      beast::get_lowest_layer(stream).socket().close(ignored);
+    });
+    beast::get_lowest_layer(stream).expires_never();  // the TLS handshake's deadline
     for (;;) {
       if (stopping) co_return;
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
       parser.body_limit(options.max_body_bytes);
-      beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
+      watchdog->arm(options.idle_timeout);
       connection.busy = false;
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
       if (ec) {
@@ -444,9 +456,10 @@ struct HttpServer::Impl {
               ApiError(431, "Request headers exceed the limit of " +
                                 std::to_string(options.max_header_bytes) + " bytes"),
               remote, "");
-        } else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
-                   ec != asio::error::operation_aborted && ec != beast::error::timeout &&
-                   ec != asio::error::connection_reset && ec != asio::error::bad_descriptor &&
+        } else if (!watchdog->fired() && ec != http::error::end_of_stream &&
+                   ec != asio::error::eof && ec != asio::error::operation_aborted &&
+                   ec != beast::error::timeout && ec != asio::error::connection_reset &&
+                   ec != asio::error::bad_descriptor &&
                    ec.category() != asio::error::get_ssl_category() &&
                    ec != asio::ssl::error::stream_truncated && n > 0) {
           co_await reply_early(
@@ -466,7 +479,7 @@ struct HttpServer::Impl {
         co_return;
       }
       if (!parser.is_done()) {
-        beast::get_lowest_layer(stream).expires_after(options.request_timeout);
+        watchdog->arm(options.request_timeout);
         auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
         if (bec == http::error::body_limit) {
           co_await reply_early(
@@ -477,8 +490,10 @@ struct HttpServer::Impl {
           co_return;
         }
         if (bec) {
-          if (bec != beast::error::timeout && bec != http::error::end_of_stream &&
-              bec != asio::error::eof && bec != asio::error::connection_reset) {
+          if (!watchdog->fired() && bec != beast::error::timeout &&
+              bec != http::error::end_of_stream && bec != asio::error::eof &&
+              bec != asio::error::connection_reset && bec != asio::error::operation_aborted &&
+              bec != asio::error::bad_descriptor) {
             co_await reply_early(
                 stream, ApiError::bad_request("Malformed HTTP request body: " + bec.message()),
                 remote, target);
@@ -486,7 +501,7 @@ struct HttpServer::Impl {
           co_return;
         }
       }
-      beast::get_lowest_layer(stream).expires_never();
+      watchdog->disarm();  // handlers have no deadline
       http::request<http::string_body> req = parser.release();
       const bool keep_alive = req.keep_alive();
       const bool head = req.method() == http::verb::head;
@@ -496,9 +511,11 @@ struct HttpServer::Impl {
       auto channel = std::make_shared<EventChannel>(co_await asio::this_coro::executor, 64);
       auto sink = std::make_shared<ChannelSink>(channel);
       auto exchange = std::make_shared<Exchange>(std::move(request), sink);
-      watch_client(stream, watch, sink, channel);
       core.dispatch(exchange);
-      const bool reuse = co_await relay(stream, *channel, *sink, *watch, buffer, keep_alive, head);
+      // Handlers that answered at once (most but inference) need no watch.
+      if (!sink->answered()) watch_client(stream, watch, sink, channel);
+      const bool reuse =
+          co_await relay(stream, *channel, *sink, *watch, *watchdog, buffer, keep_alive, head);
       if (!reuse || stopping) co_return;
     }
   }
@@ -577,8 +594,8 @@ struct HttpServer::Impl {
   // serve another request.
   template <typename Stream>
   asio::awaitable<bool> relay(Stream& stream, EventChannel& channel, ChannelSink& sink,
-                              ClientWatch& watch, beast::flat_buffer& buffer, bool keep_alive,
-                              bool head_request) {
+                              ClientWatch& watch, transport::Watchdog& watchdog,
+                              beast::flat_buffer& buffer, bool keep_alive, bool head_request) {
     bool started = false;
     for (;;) {
       auto [rec, event] = co_await channel.async_receive(kUseTuple);
@@ -587,7 +604,7 @@ struct HttpServer::Impl {
       const bool reuse = keep_alive && !stopping;
       bool done = false;
       error_code wec;
-      beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
+      watchdog.arm(options.idle_timeout);  // the client must keep reading
       switch (event.kind) {
         case Event::Kind::kResponse: {
           http::response<http::string_body> res{static_cast<http::status>(event.response.status),
@@ -636,7 +653,7 @@ struct HttpServer::Impl {
         co_return false;
       }
       if (done) {
-        beast::get_lowest_layer(stream).expires_never();
+        watchdog.disarm();
         co_return reuse;
       }
     }
