@@ -15,13 +15,9 @@ work="$(mktemp -d /tmp/llama-stack-auth-bench.XXXXXX)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-wait_http() { for _ in $(seq 1 200); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; echo "not up: $1" >&2; exit 1; }
+. "$root/bench/lib.sh"
 
-"$FAKE" --port 0 > "$work/fake.out" &
-pids+=($!)
-for _ in $(seq 1 100); do grep -q "listening on" "$work/fake.out" 2>/dev/null && break; sleep 0.05; done
-FAKE_PORT="$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$work/fake.out")"
+start_fake "$FAKE"
 
 node "$root/bench/idp.mjs" "$work/tokens.txt" 1000 llama-stack "model_bench basic_access" > "$work/idp.out" &
 pids+=($!)

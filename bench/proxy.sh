@@ -27,13 +27,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-wait_http() { for _ in $(seq 1 200); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done; echo "not up: $1" >&2; exit 1; }
+. "$root/bench/lib.sh"
 
-"$FAKE" --port 0 > "$work/fake.out" &
-pids+=($!)
-for _ in $(seq 1 100); do grep -q "listening on" "$work/fake.out" 2>/dev/null && break; sleep 0.05; done
-FAKE_PORT="$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$work/fake.out")"
+start_fake "$FAKE"
 
 LS_PORT="$(free_port)"
 cat > "$work/run.yaml" <<YAML

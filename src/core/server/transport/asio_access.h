@@ -43,13 +43,6 @@ struct IoRuntime::Impl {
     }
     return pick();
   }
-  bool on_runtime_thread() const {
-    auto* c = current();
-    for (const auto& own : contexts) {
-      if (own.get() == c) return true;
-    }
-    return false;
-  }
 };
 
 // The first io_context: acceptors, signals and shutdown timers live there.
