@@ -11,6 +11,7 @@ presets=("$@")
 if ((${#presets[@]} == 0)); then presets=(release asan-ubsan); fi
 
 bash scripts/check-format.sh
+bash scripts/check-layers.sh
 
 if [[ ! -d tests/clients/node_modules ]]; then
   (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error)

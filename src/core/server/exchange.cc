@@ -1,6 +1,7 @@
 #include "core/server/exchange.h"
 
 #include "core/log/log.h"
+#include "core/util/api_error.h"
 #include "llama_stack/storage/kvstore.h"
 
 namespace llama_stack {
@@ -131,25 +132,8 @@ void Exchange::send_error(const ApiError& error) {
 }
 
 void Exchange::send_exception(std::exception_ptr error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const ApiError& e) {
-    send_error(e);
-  } catch (const JsonFieldError& e) {
-    send_error(ApiError::bad_request(e.what()));
-  } catch (const JsonSyntaxError& e) {
-    send_error(ApiError::bad_request(e.what()));
-  } catch (const storage::StorageError& e) {
-    send_error(ApiError::unavailable(std::string("Storage unavailable: ") + e.what()));
-  } catch (const std::bad_alloc&) {
-    send_error(ApiError::unavailable("Server out of memory"));
-  } catch (const std::exception& e) {
-    LS_ERROR(kServer, "unexpected error in {} {}: {}", context_.request.method,
-             context_.request.target, e.what());
-    send_error(ApiError::internal("Internal server error: an unexpected error occurred"));
-  } catch (...) {
-    send_error(ApiError::internal("Internal server error: an unexpected error occurred"));
-  }
+  send_error(
+      to_api_error(std::move(error), context_.request.method + " " + context_.request.target));
 }
 
 void Exchange::start_stream(int status, std::string content_type, Headers headers) {

@@ -14,6 +14,7 @@
 #include "core/server/routes/routes.h"
 #include "core/stack.h"
 #include "core/storage/inference_store.h"
+#include "core/util/api_error.h"
 
 namespace llama_stack::server::routes {
 namespace {
@@ -148,9 +149,13 @@ apis::CancelFn call_with_outcome(Stack& stack, const Ex& ex, routing::InferenceK
     check_model_access(stack, ex, model_id);
     return stack.inference().call(kind, model_id, std::move(request),
                                   provider_data_of(ex->context()), std::move(wrapped));
-  } catch (const ApiError& e) {
-    outcome->finish(e);
-    throw;
+  } catch (...) {
+    // Whatever failed (a routing error, or a provider that threw while
+    // converting the request), the reservation is settled and the outcome
+    // audited with the status the client gets.
+    ApiError error = to_api_error(std::current_exception(), "inference call");
+    outcome->finish(error);
+    throw error;
   }
 }
 

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Layer and coroutine rules that the compiler does not check (run by scripts/test.sh):
+#  1. Asio and Beast are included only by the transport (src/core/server/transport/).
+#  2. The async layer (include/llama_stack/async/) and the public headers include
+#     nothing from src/ and no Asio: routers and providers can use them freely.
+#  3. Core code below the server (async, util, config, storage, auth, security,
+#     registry, routing, inference, log) does not include server routes or the
+#     Stack.
+#  4. No co_await inside the conditional operator: GCC 12 miscompiles it.
+# Exits 1 and names every offending line.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+status=0
+fail() {
+  echo "check-layers: $1" >&2
+  status=1
+}
+
+while IFS= read -r line; do
+  fail "Asio/Beast outside the transport: $line"
+done < <(grep -rnE '#include <boost/(asio|beast)' src include tests |
+  grep -v '^src/core/server/transport/' || true)
+
+while IFS= read -r line; do
+  fail "public header includes src/ or the transport: $line"
+done < <(grep -rnE '#include "core/|#include <boost/(asio|beast)' include || true)
+
+lower='src/core/(async|util|config|storage|auth|security|registry|routing|inference|log)/'
+while IFS= read -r line; do
+  fail "lower layer includes the server routes or the Stack: $line"
+done < <(grep -rnE '#include "core/(server/routes/|stack\.h)' src/core | grep -E "^${lower}" || true)
+
+while IFS= read -r line; do
+  fail "co_await inside ?: (GCC 12 miscompiles it; use if/else): $line"
+done < <(grep -rnE '\?[^:;]*co_await|\?.*:[[:space:]]*co_await' src include tests --include='*.h' --include='*.cc' |
+  grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' || true)
+
+if ((status == 0)); then echo "check-layers: ok"; fi
+exit "$status"
