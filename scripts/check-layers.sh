@@ -6,7 +6,9 @@
 #  3. Core code below the server (async, util, config, storage, auth, security,
 #     registry, routing, inference, log) does not include server routes or the
 #     Stack.
-#  4. No co_await inside the conditional operator: GCC 12 miscompiles it.
+#  4. The Stack (the composition root) includes no server header: routes are
+#     built from Services (src/core/services/).
+#  5. No co_await inside the conditional operator: GCC 12 miscompiles it.
 # Exits 1 and names every offending line.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -30,6 +32,10 @@ lower='src/core/(async|util|config|storage|auth|security|registry|routing|infere
 while IFS= read -r line; do
   fail "lower layer includes the server routes or the Stack: $line"
 done < <(grep -rnE '#include "core/(server/routes/|stack\.h)' src/core | grep -E "^${lower}" || true)
+
+while IFS= read -r line; do
+  fail "the Stack includes a server header: $line"
+done < <(grep -nE '#include "core/server/' src/core/stack.h src/core/stack.cc src/core/services/* || true)
 
 while IFS= read -r line; do
   fail "co_await inside ?: (GCC 12 miscompiles it; use if/else): $line"

@@ -16,6 +16,7 @@
 #include "core/server/filters/quota_filter.h"
 #include "core/server/filters/rate_limit_filter.h"
 #include "core/server/http_server.h"
+#include "core/server/routes/routes.h"
 #include "core/server/server_core.h"
 #include "core/stack.h"
 
@@ -147,13 +148,20 @@ void print_diagnostics(const config::Diagnostics& diagnostics) {
 }
 
 // Loads, parses and validates; nullopt (after printing errors) when invalid.
-std::optional<config::StackRunConfig> load_config(const std::string& path) {
+struct LoadedConfig {
+  config::StackRunConfig config;
+  security::ServerSecurity security;
+};
+
+std::optional<LoadedConfig> load_config(const std::string& path) {
   config::Diagnostics diagnostics;
   config::ConfigNode root = config::load_yaml_file(path, config::process_env(), diagnostics);
   config::StackRunConfig stack_config;
+  security::ServerSecurity security;
   if (!diagnostics.has_errors()) {
     stack_config = config::parse_stack_config(root, diagnostics);
-    validate_stack_config(stack_config, registry::ProviderRegistry::builtin(), diagnostics);
+    security =
+        validate_stack_config(stack_config, registry::ProviderRegistry::builtin(), diagnostics);
     for (const auto* file : {&stack_config.server.tls_certfile, &stack_config.server.tls_keyfile,
                              &stack_config.server.tls_cafile}) {
       if (*file && ::access((*file)->c_str(), R_OK) != 0) {
@@ -169,7 +177,7 @@ std::optional<config::StackRunConfig> load_config(const std::string& path) {
               << diagnostics.errors().size() << " error(s))\n";
     return std::nullopt;
   }
-  return stack_config;
+  return LoadedConfig{std::move(stack_config), std::move(security)};
 }
 
 void configure_logging(const std::vector<std::pair<std::string, std::string>>& config_levels = {}) {
@@ -181,10 +189,9 @@ void configure_logging(const std::vector<std::pair<std::string, std::string>>& c
 // The filter chain, in order: authentication, then quota (counted per
 // authenticated principal, so it must come after auth).
 std::vector<std::unique_ptr<server::Filter>> build_filters(const Stack& stack, IoRuntime& runtime) {
-  const config::StackRunConfig& config = stack.config();
+  const security::ServerSecurity& security = stack.security();
   std::vector<std::unique_ptr<server::Filter>> filters;
-  config::Diagnostics ignored;  // validated before
-  if (auto auth = Stack::effective_auth(config, stack.oauth(), ignored)) {
+  if (const auto& auth = security.auth) {
     std::optional<std::string> metadata_url;
     if (stack.oauth().stack_uri) {
       std::string base = *stack.oauth().stack_uri;
@@ -202,8 +209,8 @@ std::vector<std::unique_ptr<server::Filter>> build_filters(const Stack& stack, I
     LS_WARN(kAuth,
             "authentication is disabled: every route is open to anyone who can reach the port");
   }
-  if (config.server.quota) {
-    server::QuotaConfig quota = server::parse_quota_config(*config.server.quota, ignored);
+  if (security.quota) {
+    server::QuotaConfig quota = *security.quota;
     std::shared_ptr<storage::KVStore> store;
     try {
       store = storage::open_sqlite_kvstore(quota.kvstore.db_path);
@@ -220,9 +227,7 @@ std::vector<std::unique_ptr<server::Filter>> build_filters(const Stack& stack, I
   }
   if (auto limiter = stack.rate_limiter()) {
     std::vector<std::string> proxies;
-    if (config.server.quota) {
-      proxies = server::parse_quota_config(*config.server.quota, ignored).trusted_proxies;
-    }
+    if (security.quota) proxies = security.quota->trusted_proxies;
     filters.push_back(std::make_unique<server::RateLimitFilter>(stack.oauth(), limiter,
                                                                 std::move(proxies), stack.audit()));
   }
@@ -259,7 +264,7 @@ int command_run(const std::vector<std::string>& args) {
   LS_INFO(kServer, "Using config file: {}", path);
   auto loaded = load_config(path);
   if (!loaded) return 1;
-  config::StackRunConfig stack_config = std::move(*loaded);
+  config::StackRunConfig stack_config = std::move(loaded->config);
   configure_logging(stack_config.logging_levels);
   if (options.image_name) stack_config.image_name = *options.image_name;
 
@@ -279,7 +284,8 @@ int command_run(const std::vector<std::string>& args) {
 
   IoRuntime runtime(static_cast<int>(stack_config.server.workers));
   runtime.start();
-  Stack stack(std::move(stack_config), registry::ProviderRegistry::builtin(), runtime);
+  Stack stack(std::move(stack_config), std::move(loaded->security),
+              registry::ProviderRegistry::builtin(), runtime);
   try {
     stack.initialize();
   } catch (const std::exception& e) {
@@ -295,7 +301,7 @@ int command_run(const std::vector<std::string>& args) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;
   }
-  server::ServerCore core(stack.build_routes(), std::move(filters));
+  server::ServerCore core(server::routes::build_routes(stack.services()), std::move(filters));
   server::ServerOptions server_options;
   server_options.host = server_config.host;
   server_options.port = static_cast<std::uint16_t>(port);
@@ -315,7 +321,6 @@ int command_run(const std::vector<std::string>& args) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;
   }
-  config::Diagnostics ignored_diagnostics;
   std::string addresses;
   for (const auto& a : http.local_addresses()) addresses += (addresses.empty() ? "" : ", ") + a;
   if (stack.audit() != nullptr) {
@@ -323,9 +328,7 @@ int command_run(const std::vector<std::string>& args) {
         {"config_loaded", security::AuditLevel::kInfo,
          json::object{{"config", path},
                       {"listening", addresses},
-                      {"auth_enabled",
-                       Stack::effective_auth(stack.config(), stack.oauth(), ignored_diagnostics)
-                           .has_value()},
+                      {"auth_enabled", stack.security().auth.has_value()},
                       {"rate_limiting", stack.rate_limiter() != nullptr},
                       {"model_permissions", stack.oauth().enforce_model_permissions}}});
   }

@@ -5,8 +5,6 @@
 
 #include "core/auth/auth_config.h"
 #include "core/log/log.h"
-#include "core/server/filters/quota_filter.h"
-#include "core/server/routes/routes.h"
 #include "llama_stack/common/errors.h"
 
 namespace llama_stack {
@@ -44,11 +42,16 @@ void check_resource_provider(const config::StackRunConfig& config, std::string_v
   }
 }
 
+std::string distro_dir_of(const config::StackRunConfig& config) {
+  return config::config_dir() + "/distributions/" +
+         (config.image_name.empty() ? "default" : config.image_name);
+}
+
 }  // namespace
 
-void validate_stack_config(const config::StackRunConfig& config,
-                           const registry::ProviderRegistry& providers,
-                           config::Diagnostics& diagnostics) {
+security::ServerSecurity validate_stack_config(const config::StackRunConfig& config,
+                                               const registry::ProviderRegistry& providers,
+                                               config::Diagnostics& diagnostics) {
   for (const auto& entry : config.providers) {
     if (!config.apis.empty() &&
         std::find(config.apis.begin(), config.apis.end(), entry.api) == config.apis.end()) {
@@ -87,20 +90,15 @@ void validate_stack_config(const config::StackRunConfig& config,
                       "tool_groups need a tool_runtime provider; none is available in "
                       "this build");
   }
-  security::OAuthSettings oauth = security::parse_oauth_settings(
-      config.server.oauth ? &*config.server.oauth : nullptr, diagnostics, config::process_env(),
-      config::config_dir() + "/distributions/" +
-          (config.image_name.empty() ? "default" : config.image_name));
-  if (auto auth = Stack::effective_auth(config, oauth, diagnostics); auth && auth->access_policy) {
-    auth::AccessPolicy::parse(*auth->access_policy, diagnostics);
-  }
-  if (config.server.quota) server::parse_quota_config(*config.server.quota, diagnostics);
+  security::ServerSecurity security =
+      security::parse_server_security(config, distro_dir_of(config), diagnostics);
   if (config.external_providers_dir) {
     const config::ConfigNode* at = config.root.find("external_providers_dir");
     diagnostics.warning(at != nullptr ? *at : config.root,
                         "external providers (Python modules) are not supported by this server; "
                         "external_providers_dir is ignored");
   }
+  return security;
 }
 
 std::vector<std::size_t> resolve_provider_order(const config::StackRunConfig& config,
@@ -137,9 +135,12 @@ std::vector<std::size_t> resolve_provider_order(const config::StackRunConfig& co
   return order;
 }
 
-Stack::Stack(config::StackRunConfig config, const registry::ProviderRegistry& providers,
-             IoRuntime& runtime)
-    : config_(std::move(config)), registry_(providers), runtime_(runtime) {}
+Stack::Stack(config::StackRunConfig config, security::ServerSecurity security,
+             const registry::ProviderRegistry& providers, IoRuntime& runtime)
+    : config_(std::move(config)),
+      security_(std::move(security)),
+      registry_(providers),
+      runtime_(runtime) {}
 
 Stack::~Stack() {
   shutdown();
@@ -148,8 +149,7 @@ Stack::~Stack() {
 void Stack::initialize() {
   // 1. Metadata store (registry of resources).
   config::Diagnostics diagnostics;
-  const std::string distro_dir = config::config_dir() + "/distributions/" +
-                                 (config_.image_name.empty() ? "default" : config_.image_name);
+  const std::string distro_dir = distro_dir_of(config_);
   config::KVStoreConfig kv = config_.metadata_store.value_or(
       config::KVStoreConfig{"sqlite", std::nullopt, distro_dir + "/kvstore.db"});
   metadata_store_path_ = kv.db_path;
@@ -211,39 +211,31 @@ void Stack::initialize() {
   vector_dbs_ =
       std::make_unique<routing::VectorDBsRoutingTable>(*resources_, *models_, std::move(vector_io));
   inference_ = std::make_unique<routing::InferenceRouter>(*models_);
-  {
-    config::Diagnostics ignored;  // validated before
-    oauth_ = security::parse_oauth_settings(config_.server.oauth ? &*config_.server.oauth : nullptr,
-                                            ignored, config::process_env(), distro_dir);
-    if (auto auth = effective_auth(config_, oauth_, ignored)) {
-      access_policy_ = auth->access_policy
-                           ? auth::AccessPolicy::parse(*auth->access_policy, ignored)
-                           : auth::AccessPolicy::default_policy();
-    }
-  }
-  if (oauth_.audit.enabled) {
+  policy_ = std::make_unique<security::Policy>(security_.oauth, security_.access_policy);
+  const security::OAuthSettings& oauth = policy_->oauth();
+  if (oauth.audit.enabled) {
     security::AuditOptions options;
-    options.sink = oauth_.audit.sink == "file" ? security::AuditOptions::Sink::kFile
-                                               : security::AuditOptions::Sink::kStdout;
-    options.path = oauth_.audit.path;
-    options.max_bytes = static_cast<std::size_t>(oauth_.audit.max_bytes);
-    options.max_files = static_cast<int>(oauth_.audit.max_files);
+    options.sink = oauth.audit.sink == "file" ? security::AuditOptions::Sink::kFile
+                                              : security::AuditOptions::Sink::kStdout;
+    options.path = oauth.audit.path;
+    options.max_bytes = static_cast<std::size_t>(oauth.audit.max_bytes);
+    options.max_files = static_cast<int>(oauth.audit.max_files);
     options.min_level =
-        security::parse_audit_level(oauth_.audit.level).value_or(security::AuditLevel::kInfo);
-    options.include_content = oauth_.audit.include_content;
-    options.strict = oauth_.audit.strict;
+        security::parse_audit_level(oauth.audit.level).value_or(security::AuditLevel::kInfo);
+    options.include_content = oauth.audit.include_content;
+    options.strict = oauth.audit.strict;
     try {
       audit_ = std::make_unique<security::AuditLog>(options);
     } catch (const std::exception& e) {
       throw StartupError(std::string("server.oauth.audit_log: ") + e.what());
     }
   }
-  if (oauth_.enable_rate_limiting) {
+  if (oauth.enable_rate_limiting) {
     try {
       std::shared_ptr<storage::KVStore> store =
-          storage::open_sqlite_kvstore(oauth_.rate_limit_store.db_path);
-      if (oauth_.rate_limit_store.namespace_) {
-        store = storage::make_namespaced_kvstore(store, *oauth_.rate_limit_store.namespace_);
+          storage::open_sqlite_kvstore(oauth.rate_limit_store.db_path);
+      if (oauth.rate_limit_store.namespace_) {
+        store = storage::make_namespaced_kvstore(store, *oauth.rate_limit_store.namespace_);
       }
       rate_limiter_ = std::make_shared<security::RateLimiter>(std::move(store));
     } catch (const std::exception& e) {
@@ -259,6 +251,10 @@ void Stack::initialize() {
     }
     LS_INFO(kCore, "inference store: {}", config_.inference_store->db_path);
   }
+
+  services_ = Services{&config_,          &providers_,      models_.get(),          shields_.get(),
+                       vector_dbs_.get(), inference_.get(), inference_store_.get(), policy_.get(),
+                       audit_.get()};
 
   // 4. Resources declared in run.yaml.
   register_config_resources();
@@ -362,102 +358,6 @@ void Stack::shutdown() noexcept {
   } catch (const std::exception& e) {
     LS_WARN(kCore, "flushing metadata store failed: {}", e.what());
   }
-}
-
-bool Stack::allows(auth::Action action, const std::string& type, const std::string& identifier,
-                   const std::optional<apis::Owner>& owner,
-                   const std::optional<apis::Owner>& user) const {
-  if (!access_policy_ || !user) return true;
-  auth::ResourceRef resource{type, identifier, owner ? &*owner : nullptr};
-  return access_policy_->allows(action, resource, &*user);
-}
-
-std::optional<auth::AuthConfig> Stack::effective_auth(const config::StackRunConfig& config,
-                                                      const security::OAuthSettings& oauth,
-                                                      config::Diagnostics& diagnostics) {
-  if (config.server.auth) return auth::parse_auth_config(*config.server.auth, diagnostics);
-  if (!oauth.enable_auth) return std::nullopt;
-  if (!oauth.auth_server_uri) {
-    diagnostics.error(
-        config.server.oauth ? *config.server.oauth : config.root,
-        "authentication is enabled (enable_auth / LLAMA_STACK_OAUTH_ENABLE_AUTH) but no "
-        "auth_server_uri (or LLAMA_STACK_OAUTH_AUTH_SERVER_URI) and no server.auth are set");
-    return std::nullopt;
-  }
-  if (oauth.token_validation_method == "introspection") {
-    diagnostics.error(
-        config.server.oauth ? *config.server.oauth : config.root,
-        "token_validation_method: introspection needs server.auth.config.introspection "
-        "(client credentials); configure server.auth");
-    return std::nullopt;
-  }
-  // As the recommendation describes: keys at <auth server>/.well-known/jwks.json,
-  // issuer = the auth server, audience = the stack's own URI.
-  auth::AuthConfig auth;
-  auth.type = "oauth2_token";
-  std::string base = *oauth.auth_server_uri;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  auth.oauth2.jwks = auth::JwksConfig{base + "/.well-known/jwks.json", std::nullopt,
-                                      std::chrono::seconds(oauth.jwks_cache_ttl)};
-  auth.oauth2.issuer = *oauth.auth_server_uri;
-  auth.oauth2.audience = oauth.stack_uri.value_or("llama-stack");
-  auth.oauth2.claims_mapping = auth::default_claims_mapping();
-  return auth;
-}
-
-std::optional<std::string> Stack::model_scope_denial(const apis::Model& model,
-                                                     const std::vector<std::string>& scopes) const {
-  if (!oauth_.enforce_model_permissions) return std::nullopt;
-  auto required = security::required_scope(oauth_, model.identifier, model.metadata);
-  if (!required) {
-    if (!oauth_.deny_unmapped_models) return std::nullopt;
-    return "Access to model '" + model.identifier +
-           "' is denied: it has no required scope configured "
-           "(models are denied by default; map it in server.oauth.model_scope_overrides)";
-  }
-  if (std::find(scopes.begin(), scopes.end(), *required) != scopes.end()) return std::nullopt;
-  return "Insufficient scope: model '" + model.identifier + "' requires scope '" + *required + "'";
-}
-
-std::optional<std::string> Stack::resource_scope_denial(
-    std::string_view type, const std::string& id, const json::object& params,
-    const std::vector<std::string>& scopes) const {
-  if (!oauth_.enforce_model_permissions) return std::nullopt;
-  const auto& overrides =
-      type == "shield" ? oauth_.shield_scope_overrides : oauth_.vector_db_scope_overrides;
-  std::optional<std::string> required;
-  if (auto it = overrides.find(id); it != overrides.end()) {
-    required = it->second;
-  } else if (auto p = params.find("required_scope"); p != params.end() && p->value().is_string()) {
-    required = std::string(p->value().get_string());
-  }
-  if (!required || std::find(scopes.begin(), scopes.end(), *required) != scopes.end())
-    return std::nullopt;
-  return "Insufficient scope: " + std::string(type) + " '" + id + "' requires scope '" + *required +
-         "'";
-}
-
-bool Stack::serves(std::string_view api) const {
-  // As in Llama Stack: `apis` lists what is served; empty means every API
-  // that has a provider.
-  if (!config_.apis.empty()) {
-    return std::find(config_.apis.begin(), config_.apis.end(), api) != config_.apis.end();
-  }
-  return has_provider_for(config_, api);
-}
-
-server::RouteTable Stack::build_routes() {
-  server::RouteTable table;
-  server::routes::add_inspect_routes(table, *this);
-  server::routes::add_provider_routes(table, *this);
-  server::routes::add_oauth_metadata_route(table, *this);
-  if (serves("inference")) {
-    server::routes::add_model_routes(table, *this);
-    server::routes::add_inference_routes(table, *this);
-  }
-  if (serves("safety")) server::routes::add_shield_routes(table, *this);
-  if (serves("vector_io")) server::routes::add_vector_db_routes(table, *this);
-  return table;
 }
 
 }  // namespace llama_stack

@@ -21,30 +21,6 @@ bool trusted(const std::vector<std::string>& proxies, std::string_view address) 
 
 }  // namespace
 
-QuotaConfig parse_quota_config(const config::ConfigNode& node, config::Diagnostics& diagnostics) {
-  QuotaConfig q;
-  config::MapReader r(node, diagnostics);
-  const config::ConfigNode* kv = r.node("kvstore");
-  if (kv == nullptr || kv->is_null()) {
-    diagnostics.error(node.location, node.path + ".kvstore", "required key is missing");
-  } else {
-    q.kvstore =
-        config::parse_kvstore_config(*kv, diagnostics, config::config_dir() + "/runtime/quotas.db");
-  }
-  q.anonymous_max_requests = r.integer("anonymous_max_requests", 0, INT64_C(1) << 40).value_or(100);
-  q.authenticated_max_requests =
-      r.integer("authenticated_max_requests", 0, INT64_C(1) << 40).value_or(1000);
-  const std::string period = r.string_or("period", "day");
-  if (period != "day") {
-    const config::ConfigNode* at = node.find("period");
-    diagnostics.error(at != nullptr ? *at : node,
-                      "period must be 'day' (the only period Llama Stack defines)");
-  }
-  q.trusted_proxies = r.string_list("trusted_proxies");
-  r.finish();
-  return q;
-}
-
 std::string client_address(const HttpRequest& request,
                            const std::vector<std::string>& trusted_proxies) {
   if (!trusted(trusted_proxies, request.remote_address)) return request.remote_address;

@@ -17,21 +17,14 @@
 
 #include "core/config/stack_config.h"
 #include "core/security/audit_log.h"
+#include "core/security/server_security.h"
 #include "core/server/server_core.h"
 #include "core/storage/group_commit.h"
 #include "llama_stack/storage/kvstore.h"
 
 namespace llama_stack::server {
 
-struct QuotaConfig {
-  config::KVStoreConfig kvstore;
-  std::int64_t anonymous_max_requests = 100;
-  std::int64_t authenticated_max_requests = 1000;
-  std::int64_t period_seconds = 86400;       // "day"
-  std::vector<std::string> trusted_proxies;  // ours: whose X-Forwarded-For is believed
-};
-
-QuotaConfig parse_quota_config(const config::ConfigNode& node, config::Diagnostics& diagnostics);
+using security::QuotaConfig;
 
 // The client's address: the peer, or — when the peer is a trusted proxy — the
 // right-most X-Forwarded-For address that is not a trusted proxy.

@@ -12,7 +12,7 @@
 #include "core/server/exchange.h"
 #include "core/server/filters/rate_limit_filter.h"
 #include "core/server/routes/routes.h"
-#include "core/stack.h"
+#include "core/services/services.h"
 #include "core/storage/inference_store.h"
 #include "core/util/api_error.h"
 
@@ -39,17 +39,17 @@ json::object provider_data_of(const RequestContext& context) {
 }
 
 // A model the caller may not read does not exist for them.
-void check_model_access(Stack& stack, const Ex& ex, const std::string& model_id) {
-  auto model = stack.models().lookup(model_id);
-  if (model &&
-      !stack.allows(auth::Action::kRead, "model", model_id, model->owner, ex->context().user)) {
-    audit_event(stack.audit(), "access_denied", security::AuditLevel::kWarning, ex->context(),
+void check_model_access(const Services& services, const Ex& ex, const std::string& model_id) {
+  auto model = services.models().lookup(model_id);
+  if (model && !services.policy().allows(auth::Action::kRead, "model", model_id, model->owner,
+                                         ex->context().user)) {
+    audit_event(services.audit(), "access_denied", security::AuditLevel::kWarning, ex->context(),
                 json::object{{"model", model_id}, {"action", "read"}, {"reason", "access_policy"}});
     throw routing::ModelsRoutingTable::not_found(model_id);
   }
   if (model) {
-    if (auto denial = stack.model_scope_denial(*model, ex->context().scopes)) {
-      audit_event(stack.audit(), "access_denied", security::AuditLevel::kWarning, ex->context(),
+    if (auto denial = services.policy().model_scope_denial(*model, ex->context().scopes)) {
+      audit_event(services.audit(), "access_denied", security::AuditLevel::kWarning, ex->context(),
                   json::object{{"model", model_id}, {"reason", "insufficient_scope"}});
       throw ApiError::forbidden(*denial);
     }
@@ -60,8 +60,8 @@ void check_model_access(Stack& stack, const Ex& ex, const std::string& model_id)
 // inference_response) and the settlement of the rate-limit token reservation.
 class Outcome {
  public:
-  Outcome(Stack& stack, Ex ex, std::string model_id, std::string request_type)
-      : stack_(stack),
+  Outcome(const Services& services, Ex ex, std::string model_id, std::string request_type)
+      : services_(services),
         ex_(std::move(ex)),
         model_id_(std::move(model_id)),
         type_(std::move(request_type)) {}
@@ -70,7 +70,7 @@ class Outcome {
     const auto& ctx = ex_->context();
     json::array scopes;
     for (const auto& s : ctx.scopes) scopes.emplace_back(s);
-    audit_event(stack_.audit(), "inference_request", security::AuditLevel::kInfo, ctx,
+    audit_event(services_.audit(), "inference_request", security::AuditLevel::kInfo, ctx,
                 json::object{{"model", model_id_},
                              {"request_type", type_},
                              {"scopes", std::move(scopes)},
@@ -106,13 +106,13 @@ class Outcome {
                         {"total_tokens", total},
                         {"latency_ms", std::round(latency_ms * 1000) / 1000}};
     if (error) fields["error"] = error->what();
-    audit_event(stack_.audit(), "inference_response",
+    audit_event(services_.audit(), "inference_response",
                 error ? security::AuditLevel::kWarning : security::AuditLevel::kInfo, ctx,
                 std::move(fields));
   }
 
  private:
-  Stack& stack_;
+  const Services& services_;
   Ex ex_;
   std::string model_id_;
   std::string type_;
@@ -121,11 +121,11 @@ class Outcome {
 };
 
 // Calls the router with the outcome bookkeeping around it.
-apis::CancelFn call_with_outcome(Stack& stack, const Ex& ex, routing::InferenceKind kind,
-                                 const std::string& model_id, json::object request,
-                                 apis::InferenceCallbacks callbacks) {
+apis::CancelFn call_with_outcome(const Services& services, const Ex& ex,
+                                 routing::InferenceKind kind, const std::string& model_id,
+                                 json::object request, apis::InferenceCallbacks callbacks) {
   static constexpr const char* kTypes[] = {"chat_completion", "completion", "embeddings"};
-  auto outcome = std::make_shared<Outcome>(stack, ex, model_id, kTypes[static_cast<int>(kind)]);
+  auto outcome = std::make_shared<Outcome>(services, ex, model_id, kTypes[static_cast<int>(kind)]);
   outcome->start();
   apis::InferenceCallbacks wrapped;
   if (callbacks.on_chunk) {
@@ -146,9 +146,9 @@ apis::CancelFn call_with_outcome(Stack& stack, const Ex& ex, routing::InferenceK
     inner(std::move(error));
   };
   try {
-    check_model_access(stack, ex, model_id);
-    return stack.inference().call(kind, model_id, std::move(request),
-                                  provider_data_of(ex->context()), std::move(wrapped));
+    check_model_access(services, ex, model_id);
+    return services.inference().call(kind, model_id, std::move(request),
+                                     provider_data_of(ex->context()), std::move(wrapped));
   } catch (...) {
     // Whatever failed (a routing error, or a provider that threw while
     // converting the request), the reservation is settled and the outcome
@@ -380,7 +380,7 @@ class StreamRecorder {
 };
 
 // POST chat/completions, completions (OpenAI shapes).
-void openai_generate(Stack& stack, const Ex& ex, InferenceKind kind) {
+void openai_generate(const Services& services, const Ex& ex, InferenceKind kind) {
   json::value value = ex->context().json_body();
   JsonReader reader(value);
   const std::string model_id = reader.required_string("model");
@@ -400,7 +400,8 @@ void openai_generate(Stack& stack, const Ex& ex, InferenceKind kind) {
     so["include_usage"] = true;
     body["stream_options"] = std::move(so);
   }
-  storage::InferenceStore* store = kind == InferenceKind::kChat ? stack.inference_store() : nullptr;
+  storage::InferenceStore* store =
+      kind == InferenceKind::kChat ? services.inference_store() : nullptr;
   json::array input_messages;
   if (store != nullptr) input_messages = body.at("messages").as_array();
   const bool done_marker = wants_done_marker(ex->context());
@@ -446,11 +447,12 @@ void openai_generate(Stack& stack, const Ex& ex, InferenceKind kind) {
       if (error && error->status() != 499) ex->send_error(*error);
     };
   }
-  auto cancel = call_with_outcome(stack, ex, kind, model_id, std::move(body), std::move(callbacks));
+  auto cancel =
+      call_with_outcome(services, ex, kind, model_id, std::move(body), std::move(callbacks));
   ex->on_cancel(std::move(cancel));
 }
 
-void openai_embeddings(Stack& stack, const Ex& ex) {
+void openai_embeddings(const Services& services, const Ex& ex) {
   json::value value = ex->context().json_body();
   JsonReader reader(value);
   const std::string model_id = reader.required_string("model");
@@ -472,13 +474,13 @@ void openai_embeddings(Stack& stack, const Ex& ex) {
   callbacks.on_done = [ex](std::optional<ApiError> error) {
     if (error && error->status() != 499) ex->send_error(*error);
   };
-  auto cancel = call_with_outcome(stack, ex, InferenceKind::kEmbeddings, model_id, std::move(body),
-                                  std::move(callbacks));
+  auto cancel = call_with_outcome(services, ex, InferenceKind::kEmbeddings, model_id,
+                                  std::move(body), std::move(callbacks));
   ex->on_cancel(std::move(cancel));
 }
 
 // POST /v1/inference/chat-completion and /completion (native shapes).
-void native_generate(Stack& stack, const Ex& ex, InferenceKind kind) {
+void native_generate(const Services& services, const Ex& ex, InferenceKind kind) {
   json::value value = ex->context().json_body();
   inference::NativeRequest native = kind == InferenceKind::kChat
                                         ? inference::native_chat_request(value)
@@ -516,12 +518,12 @@ void native_generate(Stack& stack, const Ex& ex, InferenceKind kind) {
       if (error && error->status() != 499) ex->send_error(*error);
     };
   }
-  auto cancel = call_with_outcome(stack, ex, kind, native.model_id, std::move(native.openai),
+  auto cancel = call_with_outcome(services, ex, kind, native.model_id, std::move(native.openai),
                                   std::move(callbacks));
   ex->on_cancel(std::move(cancel));
 }
 
-void native_embeddings(Stack& stack, const Ex& ex) {
+void native_embeddings(const Services& services, const Ex& ex) {
   json::value value = ex->context().json_body();
   inference::NativeRequest native = inference::native_embeddings_request(value);
   apis::InferenceCallbacks callbacks;
@@ -531,13 +533,13 @@ void native_embeddings(Stack& stack, const Ex& ex) {
   callbacks.on_done = [ex](std::optional<ApiError> error) {
     if (error && error->status() != 499) ex->send_error(*error);
   };
-  auto cancel = call_with_outcome(stack, ex, InferenceKind::kEmbeddings, native.model_id,
+  auto cancel = call_with_outcome(services, ex, InferenceKind::kEmbeddings, native.model_id,
                                   std::move(native.openai), std::move(callbacks));
   ex->on_cancel(std::move(cancel));
 }
 
-storage::InferenceStore& require_store(Stack& stack) {
-  storage::InferenceStore* store = stack.inference_store();
+storage::InferenceStore& require_store(const Services& services) {
+  storage::InferenceStore* store = services.inference_store();
   if (store == nullptr) {
     throw ApiError::not_implemented(
         "The inference store is not configured; add `inference_store: {type: sqlite, db_path: "
@@ -548,15 +550,15 @@ storage::InferenceStore& require_store(Stack& stack) {
 }
 
 // Stored completions are resources too: the access policy decides who reads them.
-storage::InferenceStore::Visible completion_visibility(Stack& stack, const Ex& ex) {
-  return [&stack, ex](const json::value& owner) {
-    return stack.allows(auth::Action::kRead, "chat_completion", "", apis::Owner::from_json(owner),
-                        ex->context().user);
+storage::InferenceStore::Visible completion_visibility(const Services& services, const Ex& ex) {
+  return [&services, ex](const json::value& owner) {
+    return services.policy().allows(auth::Action::kRead, "chat_completion", "",
+                                    apis::Owner::from_json(owner), ex->context().user);
   };
 }
 
-void list_chat_completions(Stack& stack, const Ex& ex) {
-  storage::InferenceStore& store = require_store(stack);
+void list_chat_completions(const Services& services, const Ex& ex) {
+  storage::InferenceStore& store = require_store(services);
   const auto& request = ex->request();
   int limit = 20;
   if (auto l = request.query_param("limit")) {
@@ -579,7 +581,7 @@ void list_chat_completions(Stack& stack, const Ex& ex) {
   std::optional<std::string> after, model;
   if (auto a = request.query_param("after"); a && !a->empty()) after = std::string(*a);
   if (auto m = request.query_param("model"); m && !m->empty()) model = std::string(*m);
-  auto page = store.list(after, limit, descending, model, completion_visibility(stack, ex));
+  auto page = store.list(after, limit, descending, model, completion_visibility(services, ex));
   if (!page)
     throw ApiError::bad_request("Query parameter 'after': no chat completion with id '" + *after +
                                 "'");
@@ -590,38 +592,40 @@ void list_chat_completions(Stack& stack, const Ex& ex) {
   ex->send_json(200, body);
 }
 
-void get_chat_completion(Stack& stack, const Ex& ex) {
-  storage::InferenceStore& store = require_store(stack);
+void get_chat_completion(const Services& services, const Ex& ex) {
+  storage::InferenceStore& store = require_store(services);
   const std::string& id = ex->context().param("completion_id");
-  auto completion = store.get(id, completion_visibility(stack, ex));
+  auto completion = store.get(id, completion_visibility(services, ex));
   if (!completion) throw ApiError::not_found("Chat completion '" + id + "' not found");
   ex->send_json(200, *completion);
 }
 
 }  // namespace
 
-void add_inference_routes(RouteTable& table, Stack& stack) {
+void add_inference_routes(RouteTable& table, const Services& services) {
   table.add({"POST", "/v1/inference/chat-completion",
-             [&stack](const Ex& ex) { native_generate(stack, ex, InferenceKind::kChat); },
+             [&services](const Ex& ex) { native_generate(services, ex, InferenceKind::kChat); },
              "inference"});
-  table.add({"POST", "/v1/inference/completion",
-             [&stack](const Ex& ex) { native_generate(stack, ex, InferenceKind::kCompletion); },
-             "inference"});
+  table.add(
+      {"POST", "/v1/inference/completion",
+       [&services](const Ex& ex) { native_generate(services, ex, InferenceKind::kCompletion); },
+       "inference"});
   table.add({"POST", "/v1/inference/embeddings",
-             [&stack](const Ex& ex) { native_embeddings(stack, ex); }, "inference"});
+             [&services](const Ex& ex) { native_embeddings(services, ex); }, "inference"});
   for (const std::string prefix : {"/v1/openai/v1", "/v1"}) {
     table.add({"POST", prefix + "/chat/completions",
-               [&stack](const Ex& ex) { openai_generate(stack, ex, InferenceKind::kChat); },
+               [&services](const Ex& ex) { openai_generate(services, ex, InferenceKind::kChat); },
                "inference"});
-    table.add({"POST", prefix + "/completions",
-               [&stack](const Ex& ex) { openai_generate(stack, ex, InferenceKind::kCompletion); },
-               "inference"});
+    table.add(
+        {"POST", prefix + "/completions",
+         [&services](const Ex& ex) { openai_generate(services, ex, InferenceKind::kCompletion); },
+         "inference"});
     table.add({"POST", prefix + "/embeddings",
-               [&stack](const Ex& ex) { openai_embeddings(stack, ex); }, "inference"});
+               [&services](const Ex& ex) { openai_embeddings(services, ex); }, "inference"});
     table.add({"GET", prefix + "/chat/completions",
-               [&stack](const Ex& ex) { list_chat_completions(stack, ex); }, "inference"});
+               [&services](const Ex& ex) { list_chat_completions(services, ex); }, "inference"});
     table.add({"GET", prefix + "/chat/completions/{completion_id}",
-               [&stack](const Ex& ex) { get_chat_completion(stack, ex); }, "inference"});
+               [&services](const Ex& ex) { get_chat_completion(services, ex); }, "inference"});
   }
 }
 

@@ -5,18 +5,18 @@
 
 #include "core/server/exchange.h"
 #include "core/server/routes/routes.h"
-#include "core/stack.h"
+#include "core/services/services.h"
 
 namespace llama_stack::server::routes {
 namespace {
 
-json::array provider_types_for(const Stack& stack, const std::string& api) {
+json::array provider_types_for(const Services& services, const std::string& api) {
   static const std::map<std::string, std::string> kRouterApi = {
       {"models", "inference"}, {"shields", "safety"}, {"vector_dbs", "vector_io"}};
   std::string owner = api;
   if (auto it = kRouterApi.find(api); it != kRouterApi.end()) owner = it->second;
   json::array types;
-  for (const auto& p : stack.providers()) {
+  for (const auto& p : services.providers()) {
     if (p.entry.api != owner) continue;
     if (std::find(types.begin(), types.end(), json::value(p.entry.provider_type)) == types.end()) {
       types.emplace_back(p.entry.provider_type);
@@ -36,8 +36,7 @@ bool is_secret_key(std::string_view key) {
   return false;
 }
 
-json::object provider_info(const Stack::ProviderInstance& p,
-                           const providers::HealthResponse& health) {
+json::object provider_info(const ProviderInstance& p, const providers::HealthResponse& health) {
   json::object health_json{{"status", health.status}};
   if (!health.message.empty()) health_json["message"] = health.message;
   json::value config = p.entry.config.to_json();
@@ -52,7 +51,7 @@ json::object provider_info(const Stack::ProviderInstance& p,
 // Collects the health of `instances` (asynchronously: remote checks do I/O)
 // and answers once all have reported.
 void answer_with_health(const std::shared_ptr<Exchange>& ex,
-                        std::vector<const Stack::ProviderInstance*> instances, bool single) {
+                        std::vector<const ProviderInstance*> instances, bool single) {
   struct Gather {
     std::mutex mutex;
     std::vector<providers::HealthResponse> results;
@@ -113,7 +112,7 @@ json::value redact_secrets(const json::value& value) {
   return value;
 }
 
-void add_inspect_routes(RouteTable& table, Stack& stack) {
+void add_inspect_routes(RouteTable& table, const Services& services) {
   table.add({"GET", "/v1/health",
              [](const std::shared_ptr<Exchange>& ex) {
                ex->send_json(200, json::object{{"status", "OK"}});
@@ -127,25 +126,25 @@ void add_inspect_routes(RouteTable& table, Stack& stack) {
   // The list is computed from the table the request was routed through, so it
   // is always the truth.
   table.add({"GET", "/v1/inspect/routes",
-             [&stack](const std::shared_ptr<Exchange>& ex) {
+             [&services](const std::shared_ptr<Exchange>& ex) {
                json::array data;
                for (const Route& route : *ex->context().route_table) {
                  data.push_back(
                      json::object{{"route", route.path},
                                   {"method", route.method},
-                                  {"provider_types", provider_types_for(stack, route.api)}});
+                                  {"provider_types", provider_types_for(services, route.api)}});
                }
                ex->send_json(200, json::object{{"data", std::move(data)}});
              },
              "inspect"});
 }
 
-void add_oauth_metadata_route(RouteTable& table, Stack& stack) {
-  if (!stack.oauth().configured) return;
+void add_oauth_metadata_route(RouteTable& table, const Services& services) {
+  if (!services.oauth().configured) return;
   // RFC 9728 protected-resource metadata. Public (/.well-known/).
   table.add({"GET", "/.well-known/oauth-protected-resource",
-             [&stack](const std::shared_ptr<Exchange>& ex) {
-               const auto& o = stack.oauth();
+             [&services](const std::shared_ptr<Exchange>& ex) {
+               const auto& o = services.oauth();
                json::array servers;
                if (o.auth_server_uri) servers.emplace_back(*o.auth_server_uri);
                std::vector<std::string> scopes;
@@ -154,7 +153,7 @@ void add_oauth_metadata_route(RouteTable& table, Stack& stack) {
                    scopes.push_back(s);
                };
                for (const auto& [model, scope] : o.model_scope_overrides) add(scope);
-               for (const auto& m : stack.models().list()) {
+               for (const auto& m : services.models().list()) {
                  if (auto scope = security::required_scope(o, m.identifier, m.metadata))
                    add(*scope);
                }
@@ -175,18 +174,18 @@ void add_oauth_metadata_route(RouteTable& table, Stack& stack) {
              "inspect", true});
 }
 
-void add_provider_routes(RouteTable& table, Stack& stack) {
+void add_provider_routes(RouteTable& table, const Services& services) {
   table.add({"GET", "/v1/providers",
-             [&stack](const std::shared_ptr<Exchange>& ex) {
-               std::vector<const Stack::ProviderInstance*> all;
-               for (const auto& p : stack.providers()) all.push_back(&p);
+             [&services](const std::shared_ptr<Exchange>& ex) {
+               std::vector<const ProviderInstance*> all;
+               for (const auto& p : services.providers()) all.push_back(&p);
                answer_with_health(ex, std::move(all), false);
              },
              "providers"});
   table.add({"GET", "/v1/providers/{provider_id}",
-             [&stack](const std::shared_ptr<Exchange>& ex) {
+             [&services](const std::shared_ptr<Exchange>& ex) {
                const std::string& id = ex->context().param("provider_id");
-               for (const auto& p : stack.providers()) {
+               for (const auto& p : services.providers()) {
                  if (p.entry.provider_id == id) {
                    answer_with_health(ex, {&p}, true);
                    return;

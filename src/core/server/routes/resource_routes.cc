@@ -2,7 +2,7 @@
 #include "core/server/exchange.h"
 #include "core/server/filters/rate_limit_filter.h"
 #include "core/server/routes/routes.h"
-#include "core/stack.h"
+#include "core/services/services.h"
 
 namespace llama_stack::server::routes {
 namespace {
@@ -21,19 +21,20 @@ const json::object& scope_params(const apis::VectorDB&) {
 // Access policy: a resource the caller may not read does not exist for them
 // (404, no existence leak); a denied create/delete is 403; lists are filtered.
 template <typename T>
-std::vector<T> readable(Stack& stack, const Ex& ex, std::string_view type, std::vector<T> items) {
+std::vector<T> readable(const Services& services, const Ex& ex, std::string_view type,
+                        std::vector<T> items) {
   std::erase_if(items, [&](const T& item) {
-    return !stack.allows(Action::kRead, std::string(type), item.identifier, item.owner,
-                         ex->context().user);
+    return !services.policy().allows(Action::kRead, std::string(type), item.identifier, item.owner,
+                                     ex->context().user);
   });
   return items;
 }
 
 // server.oauth model access by scope: the user-accessible model listing.
-std::vector<apis::Model> usable_models(Stack& stack, const Ex& ex) {
-  auto models = readable(stack, ex, "model", stack.models().list());
+std::vector<apis::Model> usable_models(const Services& services, const Ex& ex) {
+  auto models = readable(services, ex, "model", services.models().list());
   std::erase_if(models, [&](const apis::Model& m) {
-    return stack.model_scope_denial(m, ex->context().scopes).has_value();
+    return services.policy().model_scope_denial(m, ex->context().scopes).has_value();
   });
   return models;
 }
@@ -41,9 +42,10 @@ std::vector<apis::Model> usable_models(Stack& stack, const Ex& ex) {
 // Shields and vector DBs a token's scopes don't cover are left out of lists
 // and refused (403 naming the scope) on direct reads.
 template <typename T>
-std::vector<T> scoped(Stack& stack, const Ex& ex, std::string_view type, std::vector<T> items) {
+std::vector<T> scoped(const Services& services, const Ex& ex, std::string_view type,
+                      std::vector<T> items) {
   std::erase_if(items, [&](const T& item) {
-    return stack
+    return services.policy()
         .resource_scope_denial(type, item.identifier, scope_params(item), ex->context().scopes)
         .has_value();
   });
@@ -51,27 +53,27 @@ std::vector<T> scoped(Stack& stack, const Ex& ex, std::string_view type, std::ve
 }
 
 template <typename T>
-void require_scope(Stack& stack, const Ex& ex, std::string_view type, const T& item) {
-  if (auto denial = stack.resource_scope_denial(type, item.identifier, scope_params(item),
-                                                ex->context().scopes)) {
+void require_scope(const Services& services, const Ex& ex, std::string_view type, const T& item) {
+  if (auto denial = services.policy().resource_scope_denial(
+          type, item.identifier, scope_params(item), ex->context().scopes)) {
     throw ApiError::forbidden(*denial);
   }
 }
 
 template <typename T>
-T readable_one(Stack& stack, const Ex& ex, std::string_view type, T item,
+T readable_one(const Services& services, const Ex& ex, std::string_view type, T item,
                const std::function<ApiError()>& not_found) {
-  if (!stack.allows(Action::kRead, std::string(type), item.identifier, item.owner,
-                    ex->context().user)) {
+  if (!services.policy().allows(Action::kRead, std::string(type), item.identifier, item.owner,
+                                ex->context().user)) {
     throw not_found();
   }
   return item;
 }
 
-void require(Stack& stack, const Ex& ex, Action action, std::string_view type,
+void require(const Services& services, const Ex& ex, Action action, std::string_view type,
              const std::string& id, const std::optional<apis::Owner>& owner) {
-  if (!stack.allows(action, std::string(type), id, owner, ex->context().user)) {
-    audit_event(stack.audit(), "access_denied", security::AuditLevel::kWarning, ex->context(),
+  if (!services.policy().allows(action, std::string(type), id, owner, ex->context().user)) {
+    audit_event(services.audit(), "access_denied", security::AuditLevel::kWarning, ex->context(),
                 json::object{{"resource", std::string(type) + "::" + id},
                              {"action", std::string(auth::to_string(action))},
                              {"reason", "access_policy"}});
@@ -93,33 +95,34 @@ json::object list_body(const std::vector<T>& items) {
 
 }  // namespace
 
-void add_model_routes(RouteTable& table, Stack& stack) {
+void add_model_routes(RouteTable& table, const Services& services) {
   table.add({"GET", "/v1/models",
-             [&stack](const Ex& ex) {
-               json::object body = list_body(usable_models(stack, ex));
+             [&services](const Ex& ex) {
+               json::object body = list_body(usable_models(services, ex));
                body["object"] = "list";
                ex->send_json(200, body);
              },
              "models"});
   table.add({"GET", "/v1/openai/v1/models",
-             [&stack](const Ex& ex) {
+             [&services](const Ex& ex) {
                json::array data;
-               for (const auto& m : usable_models(stack, ex)) {
+               for (const auto& m : usable_models(services, ex)) {
                  data.push_back(m.to_openai_json());
                }
                ex->send_json(200, json::object{{"object", "list"}, {"data", std::move(data)}});
              },
              "models"});
   table.add({"GET", "/v1/models/{model_id:path}",
-             [&stack](const Ex& ex) {
+             [&services](const Ex& ex) {
                const std::string& id = ex->context().param("model_id");
-               ex->send_json(200, readable_one(stack, ex, "model", stack.models().get(id), [&] {
-                                    return routing::ModelsRoutingTable::not_found(id);
-                                  }).to_json());
+               ex->send_json(200,
+                             readable_one(services, ex, "model", services.models().get(id), [&] {
+                               return routing::ModelsRoutingTable::not_found(id);
+                             }).to_json());
              },
              "models"});
   table.add({"POST", "/v1/models",
-             [&stack](const Ex& ex) {
+             [&services](const Ex& ex) {
                json::value value = ex->context().json_body();
                JsonReader body(value);
                routing::RegisterModelRequest request;
@@ -136,45 +139,47 @@ void add_model_routes(RouteTable& table, Stack& stack) {
                  request.model_type = *parsed;
                }
                request.owner = ex->context().user;
-               require(stack, ex, Action::kCreate, "model", request.model_id, request.owner);
-               auto model = stack.models().register_model(request, routing::OnExisting::kConflict);
+               require(services, ex, Action::kCreate, "model", request.model_id, request.owner);
+               auto model =
+                   services.models().register_model(request, routing::OnExisting::kConflict);
                ex->send_json(200, model.to_json());
              },
              "models"});
   table.add({"DELETE", "/v1/models/{model_id:path}",
-             [&stack](const Ex& ex) {
+             [&services](const Ex& ex) {
                const std::string& id = ex->context().param("model_id");
-               auto model = readable_one(stack, ex, "model", stack.models().get(id), [&] {
+               auto model = readable_one(services, ex, "model", services.models().get(id), [&] {
                  return routing::ModelsRoutingTable::not_found(id);
                });
-               require(stack, ex, Action::kDelete, "model", id, model.owner);
-               stack.models().unregister_model(id);
+               require(services, ex, Action::kDelete, "model", id, model.owner);
+               services.models().unregister_model(id);
                ex->send_json(200, nullptr);
              },
              "models"});
 }
 
-void add_shield_routes(RouteTable& table, Stack& stack) {
+void add_shield_routes(RouteTable& table, const Services& services) {
   table.add({"GET", "/v1/shields",
-             [&stack](const Ex& ex) {
+             [&services](const Ex& ex) {
                ex->send_json(
-                   200, list_body(scoped(stack, ex, "shield",
-                                         readable(stack, ex, "shield", stack.shields().list()))));
+                   200,
+                   list_body(scoped(services, ex, "shield",
+                                    readable(services, ex, "shield", services.shields().list()))));
              },
              "shields"});
   table.add({"GET", "/v1/shields/{identifier:path}",
-             [&stack](const Ex& ex) {
+             [&services](const Ex& ex) {
                const std::string& id = ex->context().param("identifier");
-               auto shield = readable_one(stack, ex, "shield", stack.shields().get(id), [&] {
+               auto shield = readable_one(services, ex, "shield", services.shields().get(id), [&] {
                  return ApiError::not_found("Shield '" + id +
                                             "' not found. Register it with POST /v1/shields");
                });
-               require_scope(stack, ex, "shield", shield);
+               require_scope(services, ex, "shield", shield);
                ex->send_json(200, shield.to_json());
              },
              "shields"});
   table.add({"POST", "/v1/shields",
-             [&stack](const Ex& ex) {
+             [&services](const Ex& ex) {
                json::value value = ex->context().json_body();
                JsonReader body(value);
                routing::RegisterShieldRequest request;
@@ -183,79 +188,78 @@ void add_shield_routes(RouteTable& table, Stack& stack) {
                request.provider_id = body.optional_string("provider_id");
                request.params = body.optional_object("params");
                request.owner = ex->context().user;
-               require(stack, ex, Action::kCreate, "shield", request.shield_id, request.owner);
+               require(services, ex, Action::kCreate, "shield", request.shield_id, request.owner);
                auto shield =
-                   stack.shields().register_shield(request, routing::OnExisting::kConflict);
+                   services.shields().register_shield(request, routing::OnExisting::kConflict);
                ex->send_json(200, shield.to_json());
              },
              "shields"});
   table.add({"DELETE", "/v1/shields/{identifier:path}",
-             [&stack](const Ex& ex) {
+             [&services](const Ex& ex) {
                const std::string& id = ex->context().param("identifier");
-               auto shield = readable_one(stack, ex, "shield", stack.shields().get(id), [&] {
+               auto shield = readable_one(services, ex, "shield", services.shields().get(id), [&] {
                  return ApiError::not_found("Shield '" + id +
                                             "' not found. Register it with POST /v1/shields");
                });
-               require(stack, ex, Action::kDelete, "shield", id, shield.owner);
-               stack.shields().unregister_shield(id);
+               require(services, ex, Action::kDelete, "shield", id, shield.owner);
+               services.shields().unregister_shield(id);
                ex->send_json(200, nullptr);
              },
              "shields"});
 }
 
-void add_vector_db_routes(RouteTable& table, Stack& stack) {
+void add_vector_db_routes(RouteTable& table, const Services& services) {
   table.add({"GET", "/v1/vector-dbs",
-             [&stack](const Ex& ex) {
-               ex->send_json(
-                   200,
-                   list_body(scoped(stack, ex, "vector_db",
-                                    readable(stack, ex, "vector_db", stack.vector_dbs().list()))));
+             [&services](const Ex& ex) {
+               ex->send_json(200, list_body(scoped(services, ex, "vector_db",
+                                                   readable(services, ex, "vector_db",
+                                                            services.vector_dbs().list()))));
              },
              "vector_dbs"});
   table.add({"GET", "/v1/vector-dbs/{vector_db_id:path}",
-             [&stack](const Ex& ex) {
+             [&services](const Ex& ex) {
                const std::string& id = ex->context().param("vector_db_id");
                auto vector_db =
-                   readable_one(stack, ex, "vector_db", stack.vector_dbs().get(id), [&] {
+                   readable_one(services, ex, "vector_db", services.vector_dbs().get(id), [&] {
                      return ApiError::not_found(
                          "Vector DB '" + id + "' not found. Register it with POST /v1/vector-dbs");
                    });
-               require_scope(stack, ex, "vector_db", vector_db);
+               require_scope(services, ex, "vector_db", vector_db);
                ex->send_json(200, vector_db.to_json());
              },
              "vector_dbs"});
-  table.add({"POST", "/v1/vector-dbs",
-             [&stack](const Ex& ex) {
-               json::value value = ex->context().json_body();
-               JsonReader body(value);
-               routing::RegisterVectorDBRequest request;
-               request.vector_db_id = body.required_string("vector_db_id");
-               request.embedding_model = body.required_string("embedding_model");
-               request.embedding_dimension = body.optional_int("embedding_dimension");
-               if (request.embedding_dimension && *request.embedding_dimension <= 0) {
-                 throw ApiError::bad_request("Field 'embedding_dimension' must be positive");
-               }
-               request.provider_id = body.optional_string("provider_id");
-               request.provider_vector_db_id = body.optional_string("provider_vector_db_id");
-               request.vector_db_name = body.optional_string("vector_db_name");
-               request.owner = ex->context().user;
-               require(stack, ex, Action::kCreate, "vector_db", request.vector_db_id,
-                       request.owner);
-               auto vector_db =
-                   stack.vector_dbs().register_vector_db(request, routing::OnExisting::kConflict);
-               ex->send_json(200, vector_db.to_json());
-             },
-             "vector_dbs"});
+  table.add(
+      {"POST", "/v1/vector-dbs",
+       [&services](const Ex& ex) {
+         json::value value = ex->context().json_body();
+         JsonReader body(value);
+         routing::RegisterVectorDBRequest request;
+         request.vector_db_id = body.required_string("vector_db_id");
+         request.embedding_model = body.required_string("embedding_model");
+         request.embedding_dimension = body.optional_int("embedding_dimension");
+         if (request.embedding_dimension && *request.embedding_dimension <= 0) {
+           throw ApiError::bad_request("Field 'embedding_dimension' must be positive");
+         }
+         request.provider_id = body.optional_string("provider_id");
+         request.provider_vector_db_id = body.optional_string("provider_vector_db_id");
+         request.vector_db_name = body.optional_string("vector_db_name");
+         request.owner = ex->context().user;
+         require(services, ex, Action::kCreate, "vector_db", request.vector_db_id, request.owner);
+         auto vector_db =
+             services.vector_dbs().register_vector_db(request, routing::OnExisting::kConflict);
+         ex->send_json(200, vector_db.to_json());
+       },
+       "vector_dbs"});
   table.add({"DELETE", "/v1/vector-dbs/{vector_db_id:path}",
-             [&stack](const Ex& ex) {
+             [&services](const Ex& ex) {
                const std::string& id = ex->context().param("vector_db_id");
                auto vector_db =
-                   readable_one(stack, ex, "vector_db", stack.vector_dbs().get(id), [&] {
+                   readable_one(services, ex, "vector_db", services.vector_dbs().get(id), [&] {
                      return ApiError::not_found(
                          "Vector DB '" + id + "' not found. Register it with POST /v1/vector-dbs");
                    });
-               require(stack, ex, Action::kDelete, "vector_db", id, vector_db.owner);
-               stack.vector_dbs().unregister_vector_db(id);
+               require(services, ex, Action::kDelete, "vector_db", id, vector_db.owner);
+               services.vector_dbs().unregister_vector_db(id);
                ex->send_json(200, nullptr);
              },
              "vector_dbs"});

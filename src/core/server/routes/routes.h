@@ -5,21 +5,25 @@
 #pragma once
 
 #include "core/server/route_table.h"
+#include "core/util/json.h"
 
 namespace llama_stack {
-class Stack;
+struct Services;
 }
 
 namespace llama_stack::server::routes {
 
-void add_inspect_routes(RouteTable& table, Stack& stack);
-void add_provider_routes(RouteTable& table, Stack& stack);
-void add_model_routes(RouteTable& table, Stack& stack);
-void add_shield_routes(RouteTable& table, Stack& stack);
-void add_vector_db_routes(RouteTable& table, Stack& stack);
-void add_inference_routes(RouteTable& table, Stack& stack);
+void add_inspect_routes(RouteTable& table, const Services& services);
+void add_provider_routes(RouteTable& table, const Services& services);
+void add_model_routes(RouteTable& table, const Services& services);
+void add_shield_routes(RouteTable& table, const Services& services);
+void add_vector_db_routes(RouteTable& table, const Services& services);
+void add_inference_routes(RouteTable& table, const Services& services);
 // GET /.well-known/oauth-protected-resource (RFC 9728), when server.oauth is set.
-void add_oauth_metadata_route(RouteTable& table, Stack& stack);
+void add_oauth_metadata_route(RouteTable& table, const Services& services);
+
+// Every route of the APIs `services` serves.
+RouteTable build_routes(const Services& services);
 
 // Replaces the value of every key that looks secret (api_key, token,
 // password, secret, ...) with "********", recursively.

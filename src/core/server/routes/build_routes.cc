@@ -1,0 +1,20 @@
+#include "core/server/routes/routes.h"
+#include "core/services/services.h"
+
+namespace llama_stack::server::routes {
+
+RouteTable build_routes(const Services& services) {
+  RouteTable table;
+  add_inspect_routes(table, services);
+  add_provider_routes(table, services);
+  add_oauth_metadata_route(table, services);
+  if (services.serves("inference")) {
+    add_model_routes(table, services);
+    add_inference_routes(table, services);
+  }
+  if (services.serves("safety")) add_shield_routes(table, services);
+  if (services.serves("vector_io")) add_vector_db_routes(table, services);
+  return table;
+}
+
+}  // namespace llama_stack::server::routes

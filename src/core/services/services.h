@@ -1,0 +1,55 @@
+// Services: what the HTTP routes (and, later, orchestrators such as agents)
+// are built from — the routing tables, the routers, the stores, the policy
+// and the audit log. The Stack (src/core/stack.h) is the composition root that
+// creates them; routes never see the Stack.
+//
+// Non-owning: every pointer is owned by the Stack and outlives the server.
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "core/config/stack_config.h"
+#include "core/routing/inference_router.h"
+#include "core/routing/routing_tables.h"
+#include "core/security/audit_log.h"
+#include "core/security/policy.h"
+#include "core/storage/inference_store.h"
+#include "llama_stack/providers/provider.h"
+
+namespace llama_stack {
+
+// One configured provider: its run.yaml entry, its spec and the instance.
+struct ProviderInstance {
+  config::ProviderEntry entry;
+  const providers::ProviderSpec* spec = nullptr;
+  std::unique_ptr<providers::Provider> impl;
+};
+
+struct Services {
+  const config::StackRunConfig* config = nullptr;
+  const std::vector<ProviderInstance>* provider_list = nullptr;
+  routing::ModelsRoutingTable* model_table = nullptr;
+  routing::ShieldsRoutingTable* shield_table = nullptr;
+  routing::VectorDBsRoutingTable* vector_db_table = nullptr;
+  routing::InferenceRouter* inference_router = nullptr;
+  storage::InferenceStore* store = nullptr;  // null unless `inference_store` is configured
+  const security::Policy* access = nullptr;
+  security::AuditLog* audit_log = nullptr;  // null unless the audit log is enabled
+
+  const std::vector<ProviderInstance>& providers() const { return *provider_list; }
+  routing::ModelsRoutingTable& models() const { return *model_table; }
+  routing::ShieldsRoutingTable& shields() const { return *shield_table; }
+  routing::VectorDBsRoutingTable& vector_dbs() const { return *vector_db_table; }
+  routing::InferenceRouter& inference() const { return *inference_router; }
+  storage::InferenceStore* inference_store() const { return store; }
+  const security::Policy& policy() const { return *access; }
+  const security::OAuthSettings& oauth() const { return access->oauth(); }
+  security::AuditLog* audit() const { return audit_log; }
+  // Whether the routes of `api` are served (run.yaml `apis`; empty = every
+  // API that has a provider).
+  bool serves(std::string_view api) const;
+};
+
+}  // namespace llama_stack
