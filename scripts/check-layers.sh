@@ -9,6 +9,11 @@
 #  4. The Stack (the composition root) includes no server header: routes are
 #     built from Services (src/core/services/).
 #  5. No co_await inside the conditional operator: GCC 12 miscompiles it.
+#  6. Outside the transport (whose Asio awaitables are Asio's business), co_await
+#     only a named Task or awaiter (`co_await std::move(task)`,
+#     `co_await operation`): GCC 12 destroys temporaries of a co_await
+#     full-expression twice (argument objects such as a std::function built
+#     from a lambda, default arguments), which corrupts the heap.
 # Exits 1 and names every offending line.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -41,6 +46,12 @@ while IFS= read -r line; do
   fail "co_await inside ?: (GCC 12 miscompiles it; use if/else): $line"
 done < <(grep -rnE '\?[^:;]*co_await|\?.*:[[:space:]]*co_await' src include tests --include='*.h' --include='*.cc' |
   grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' || true)
+
+while IFS= read -r line; do
+  fail "co_await of a call expression (make the Task a named local first): $line"
+done < <(grep -rnE 'co_await' src include --include='*.h' --include='*.cc' |
+  grep -v '^src/core/server/transport/' | grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' |
+  grep -vE 'co_await (std::move\([A-Za-z_][A-Za-z0-9_]*\)|[A-Za-z_][A-Za-z0-9_]*)[[:space:]]*[;)]' || true)
 
 if ((status == 0)); then echo "check-layers: ok"; fi
 exit "$status"

@@ -165,52 +165,8 @@ void Stack::initialize() {
   resources_->load();
   LS_INFO(kCore, "metadata store: {}", kv.db_path);
 
-  // 2. Providers, in dependency order.
-  for (std::size_t index : resolve_provider_order(config_, registry_)) {
-    const auto& entry = config_.providers[index];
-    const auto* spec = registry_.find(entry.api, entry.provider_type);
-    if (spec == nullptr) {
-      throw StartupError(registry_.explain_unsupported(entry.api, entry.provider_type));
-    }
-    providers::ProviderContext context{entry.api, entry.provider_id, entry.provider_type, &deps_,
-                                       &runtime_};
-    ProviderInstance instance{entry, spec, nullptr};
-    try {
-      instance.impl = spec->create(context, entry.config);
-      instance.impl->initialize();
-    } catch (const std::exception& e) {
-      throw StartupError("provider '" + entry.provider_id + "' (" + entry.provider_type +
-                         "): " + e.what());
-    }
-    deps_.by_api[entry.api].push_back(instance.impl.get());
-    LS_INFO(kCore, "provider {} ({}) for {} ready", entry.provider_id, entry.provider_type,
-            entry.api);
-    providers_.push_back(std::move(instance));
-  }
-  for (const auto& disabled : config_.disabled_providers) {
-    LS_INFO(kCore, "provider {} for api {} is disabled", disabled.provider_type, disabled.api);
-  }
-
-  // 3. Routing tables.
-  std::map<std::string, providers::InferenceProvider*> inference;
-  std::map<std::string, providers::SafetyProvider*> safety;
-  std::map<std::string, providers::VectorIOProvider*> vector_io;
-  for (auto& p : providers_) {
-    if (auto* i = dynamic_cast<providers::InferenceProvider*>(p.impl.get())) {
-      inference[p.entry.provider_id] = i;
-    }
-    if (auto* s = dynamic_cast<providers::SafetyProvider*>(p.impl.get())) {
-      safety[p.entry.provider_id] = s;
-    }
-    if (auto* v = dynamic_cast<providers::VectorIOProvider*>(p.impl.get())) {
-      vector_io[p.entry.provider_id] = v;
-    }
-  }
-  models_ = std::make_unique<routing::ModelsRoutingTable>(*resources_, std::move(inference));
-  shields_ = std::make_unique<routing::ShieldsRoutingTable>(*resources_, std::move(safety));
-  vector_dbs_ =
-      std::make_unique<routing::VectorDBsRoutingTable>(*resources_, *models_, std::move(vector_io));
-  inference_ = std::make_unique<routing::InferenceRouter>(*models_);
+  // 2. Policy, audit log, rate limiter and the inference store: the routers
+  //    need them.
   policy_ = std::make_unique<security::Policy>(security_.oauth, security_.access_policy);
   const security::OAuthSettings& oauth = policy_->oauth();
   if (oauth.audit.enabled) {
@@ -252,14 +208,61 @@ void Stack::initialize() {
     LS_INFO(kCore, "inference store: {}", config_.inference_store->db_path);
   }
 
+  // 3. Routing tables and routers, before the providers: providers get the
+  //    routers as their dependencies (ProviderDeps), as in Llama Stack.
+  models_ = std::make_unique<routing::ModelsRoutingTable>(
+      *resources_, std::map<std::string, providers::InferenceProvider*>{});
+  shields_ = std::make_unique<routing::ShieldsRoutingTable>(
+      *resources_, std::map<std::string, providers::SafetyProvider*>{});
+  vector_dbs_ = std::make_unique<routing::VectorDBsRoutingTable>(
+      *resources_, *models_, std::map<std::string, providers::VectorIOProvider*>{});
+  inference_ = std::make_unique<routing::InferenceRouter>(*models_, *policy_, audit_.get(),
+                                                          inference_store_.get());
+  deps_.inference = inference_.get();
+
+  // 4. Providers, in dependency order; each joins its routing table.
+  for (std::size_t index : resolve_provider_order(config_, registry_)) {
+    const auto& entry = config_.providers[index];
+    const auto* spec = registry_.find(entry.api, entry.provider_type);
+    if (spec == nullptr) {
+      throw StartupError(registry_.explain_unsupported(entry.api, entry.provider_type));
+    }
+    providers::ProviderContext context{entry.api, entry.provider_id, entry.provider_type, &deps_,
+                                       &runtime_};
+    ProviderInstance instance{entry, spec, nullptr};
+    try {
+      instance.impl = spec->create(context, entry.config);
+      instance.impl->initialize();
+    } catch (const std::exception& e) {
+      throw StartupError("provider '" + entry.provider_id + "' (" + entry.provider_type +
+                         "): " + e.what());
+    }
+    providers::Provider* impl = instance.impl.get();
+    if (auto* i = dynamic_cast<providers::InferenceProvider*>(impl)) {
+      models_->add_provider(entry.provider_id, i);
+    }
+    if (auto* s = dynamic_cast<providers::SafetyProvider*>(impl)) {
+      shields_->add_provider(entry.provider_id, s);
+    }
+    if (auto* v = dynamic_cast<providers::VectorIOProvider*>(impl)) {
+      vector_dbs_->add_provider(entry.provider_id, v);
+    }
+    LS_INFO(kCore, "provider {} ({}) for {} ready", entry.provider_id, entry.provider_type,
+            entry.api);
+    providers_.push_back(std::move(instance));
+  }
+  for (const auto& disabled : config_.disabled_providers) {
+    LS_INFO(kCore, "provider {} for api {} is disabled", disabled.provider_type, disabled.api);
+  }
+
   services_ = Services{&config_,          &providers_,      models_.get(),          shields_.get(),
                        vector_dbs_.get(), inference_.get(), inference_store_.get(), policy_.get(),
                        audit_.get()};
 
-  // 4. Resources declared in run.yaml.
+  // 5. Resources declared in run.yaml.
   register_config_resources();
 
-  // 5. Models the upstreams serve (refresh_models), in the background: a
+  // 6. Models the upstreams serve (refresh_models), in the background: a
   //    model server that is down must not delay startup.
   discovery_ = std::thread([this] { discover_models(); });
 }

@@ -1,10 +1,14 @@
-// The inference API as providers implement it. One internal format: OpenAI's
-// chat/completions/embeddings JSON. The native Llama Stack routes
-// (/v1/inference/*) are converted to and from it by the router, so every
-// route runs through the same provider code.
+// The inference API. One internal format: OpenAI's chat/completions/embeddings
+// JSON; the native Llama Stack routes (/v1/inference/*) are converted to and
+// from it, so every route runs through the same code.
 //
-// Calls are asynchronous: a provider reports through InferenceCallbacks from
-// any thread and returns a cancel function (the client went away).
+// Two sides:
+//  - InferenceApi is what callers use — HTTP handlers, shields, agents. It is
+//    the router (src/core/routing/inference_router.h): Task-based, with a
+//    CallContext, and it checks, limits, audits and records every call.
+//  - Providers implement the callback interface of
+//    providers::InferenceProvider (llama_stack/providers/provider.h) with
+//    the types below; the router bridges it to Tasks in one place.
 #pragma once
 
 #include <boost/json.hpp>
@@ -13,7 +17,9 @@
 #include <optional>
 #include <string>
 
+#include "llama_stack/apis/call_context.h"
 #include "llama_stack/apis/resources.h"
+#include "llama_stack/async/task.h"
 #include "llama_stack/common/errors.h"
 
 namespace llama_stack::apis {
@@ -41,19 +47,35 @@ struct InferenceContext {
 
 using CancelFn = std::function<void()>;
 
-// Implemented by inference providers (see providers::InferenceProvider).
-// `request` is an OpenAI request body whose "model" is already the
-// provider's model id; "stream" says whether to stream.
+// Streaming output: one OpenAI chunk at a time, in order, on the provider's
+// thread. Must not block (hand slow work to another executor).
+using ChunkSink = std::function<void(json::object chunk)>;
+
+// The inference API as callers see it. `request` is an OpenAI request body
+// whose "model" is a registered model id (the caller's name for it).
+//
+// Each call, in order: resolves the model (404 when unknown or not readable
+// by the caller, 403 when the token's scopes do not cover it, 400 when the
+// model type does not fit), audits `inference_request`, calls the provider,
+// settles the caller's token reservation with the real usage, audits
+// `inference_response` (with the status the caller gets), and records chat
+// completions in the inference store. Every failure arrives as an ApiError
+// thrown by the co_await (status 499 when the caller went away).
 class InferenceApi {
  public:
   virtual ~InferenceApi() = default;
-  virtual CancelFn openai_chat_completion(const InferenceContext& context, json::object request,
-                                          InferenceCallbacks callbacks) = 0;
-  virtual CancelFn openai_completion(const InferenceContext& context, json::object request,
-                                     InferenceCallbacks callbacks) = 0;
-  // `request.input` is a string or an array of strings; responses carry float arrays.
-  virtual CancelFn openai_embeddings(const InferenceContext& context, json::object request,
-                                     InferenceCallbacks callbacks) = 0;
+  // Non-streaming: the chat.completion. Streaming ("stream": true): every
+  // chunk goes to `on_chunk` (usage only when the request asked for it in
+  // stream_options); the result is the assembled chat.completion.
+  virtual async::Task<json::object> chat_completion(const CallContext& context,
+                                                    json::object request,
+                                                    ChunkSink on_chunk = {}) = 0;
+  // Same for text completions (result: the assembled text_completion).
+  virtual async::Task<json::object> completion(const CallContext& context, json::object request,
+                                               ChunkSink on_chunk = {}) = 0;
+  // `request.input` is a string or a list of strings; float arrays come back.
+  virtual async::Task<json::object> embeddings(const CallContext& context,
+                                               json::object request) = 0;
 };
 
 }  // namespace llama_stack::apis

@@ -16,6 +16,11 @@
 //  - Never write `cond ? co_await a : co_await b`: GCC 12 miscompiles
 //    co_await inside the conditional operator (scripts/check-layers.sh
 //    refuses it). Use if/else.
+//  - co_await a named Task, not a call expression: `auto t = f(x, [..]{..});
+//    co_await std::move(t);`. GCC 12 destroys the temporaries of a co_await
+//    full-expression twice (a std::function made from a lambda argument, a
+//    default argument), which corrupts the heap. scripts/check-layers.sh
+//    checks src/ and include/.
 //
 // No Asio here: this header is included by routers and providers alike.
 #pragma once

@@ -45,9 +45,24 @@ class Provider {
   virtual void health(std::function<void(HealthResponse)> done) { done(HealthResponse{}); }
 };
 
-// Inference providers: serve models.
-class InferenceProvider : public Provider, public apis::InferenceApi {
+// Inference providers: serve models. Called by the inference router only.
+// `request` is an OpenAI request body whose "model" is already the
+// provider's model id; "stream" says whether to stream. A provider reports
+// through `callbacks` from any thread and returns a cancel function (the
+// caller went away: end soon with on_done(499)).
+class InferenceProvider : public Provider {
  public:
+  virtual apis::CancelFn openai_chat_completion(const apis::InferenceContext& context,
+                                                boost::json::object request,
+                                                apis::InferenceCallbacks callbacks) = 0;
+  virtual apis::CancelFn openai_completion(const apis::InferenceContext& context,
+                                           boost::json::object request,
+                                           apis::InferenceCallbacks callbacks) = 0;
+  // `request.input` is a string or an array of strings; responses carry float arrays.
+  virtual apis::CancelFn openai_embeddings(const apis::InferenceContext& context,
+                                           boost::json::object request,
+                                           apis::InferenceCallbacks callbacks) = 0;
+
   // Models the upstream currently serves (for /v1/models discovery); empty
   // when unknown. Called at startup and on refresh; may block briefly.
   virtual std::vector<std::string> list_upstream_models() { return {}; }
@@ -74,9 +89,13 @@ class VectorIOProvider : public Provider {
   virtual void unregister_vector_db(const std::string& vector_db_id) = 0;
 };
 
-// Providers of the APIs a provider declared as dependencies, by api name.
+// The APIs a provider may call (declared in its spec's api_dependencies or
+// optional_dependencies): the routers, as in Llama Stack's resolver, so a
+// provider's calls are routed, checked, limited, audited and recorded like
+// any other. Null when the API is not configured. Routers exist before any
+// provider is created; a provider may call them once the stack serves.
 struct ProviderDeps {
-  std::map<std::string, std::vector<Provider*>> by_api;
+  apis::InferenceApi* inference = nullptr;
 };
 
 struct ProviderContext {

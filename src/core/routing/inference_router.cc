@@ -1,34 +1,285 @@
 #include "core/routing/inference_router.h"
 
-namespace llama_stack::routing {
+#include <atomic>
+#include <chrono>
+#include <cmath>
 
-apis::CancelFn InferenceRouter::call(InferenceKind kind, const std::string& model_id,
-                                     json::object request, json::object provider_data,
-                                     apis::InferenceCallbacks callbacks) {
-  auto found = models_.lookup(model_id);
-  if (!found) throw ModelsRoutingTable::not_found(model_id);
-  const apis::Model& model = *found;
-  if (kind == InferenceKind::kEmbeddings && model.model_type != apis::ModelType::kEmbedding) {
+#include "core/inference/stream_recorder.h"
+#include "core/util/api_error.h"
+#include "llama_stack/async/bridge.h"
+
+namespace llama_stack::routing {
+namespace {
+
+constexpr const char* kRequestTypes[] = {"chat_completion", "completion", "embeddings"};
+
+const json::value* field(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it == o.end() || it->value().is_null() ? nullptr : &it->value();
+}
+
+bool flag(const json::object& o, std::string_view key) {
+  const auto* v = field(o, key);
+  return v != nullptr && v->is_bool() && v->get_bool();
+}
+
+std::int64_t token_count(const json::value& usage, std::string_view key) {
+  const auto* o = usage.if_object();
+  if (o == nullptr) return 0;
+  const auto* v = field(*o, key);
+  return v != nullptr && v->is_number() ? static_cast<std::int64_t>(v->to_number<double>()) : 0;
+}
+
+// One call's audit events (inference_request, inference_response) and the
+// settlement of the caller's rate-limit token reservation.
+class Outcome {
+ public:
+  Outcome(security::AuditLog* audit, const apis::CallContext& context, std::string model_id,
+          std::string request_type)
+      : audit_(audit),
+        context_(context),
+        model_id_(std::move(model_id)),
+        type_(std::move(request_type)) {}
+
+  void start() const {
+    json::array scopes;
+    for (const auto& s : context_.scopes) scopes.emplace_back(s);
+    security::audit_call(audit_, "inference_request", security::AuditLevel::kInfo, context_,
+                         json::object{{"model", model_id_},
+                                      {"request_type", type_},
+                                      {"scopes", std::move(scopes)},
+                                      {"issuer", context_.token_issuer}});
+  }
+
+  void finish(const std::optional<ApiError>& error, const json::value& usage) const {
+    const std::int64_t prompt = token_count(usage, "prompt_tokens");
+    const std::int64_t completion = token_count(usage, "completion_tokens");
+    std::int64_t total = token_count(usage, "total_tokens");
+    if (total == 0) total = prompt + completion;
+    if (context_.settle_tokens) context_.settle_tokens(total);
+    const double latency_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - context_.start)
+            .count();
+    json::object fields{{"model", model_id_},
+                        {"request_type", type_},
+                        {"success", !error.has_value()},
+                        {"status", error ? error->status() : 200},
+                        {"prompt_tokens", prompt},
+                        {"completion_tokens", completion},
+                        {"total_tokens", total},
+                        {"latency_ms", std::round(latency_ms * 1000) / 1000}};
+    if (error) fields["error"] = error->what();
+    security::audit_call(audit_, "inference_response",
+                         error ? security::AuditLevel::kWarning : security::AuditLevel::kInfo,
+                         context_, std::move(fields));
+  }
+
+ private:
+  security::AuditLog* audit_;
+  const apis::CallContext& context_;
+  std::string model_id_;
+  std::string type_;
+};
+
+// What the provider's callbacks share with the awaiting call. The provider
+// calls them in order on its own thread; the awaiting coroutine reads the
+// state only after on_done.
+struct ProviderCall {
+  InferenceKind kind = InferenceKind::kChat;
+  std::string model_id;  // the caller's name for the model
+  bool stream = false;
+  bool wants_usage = false;  // the caller asked for usage chunks
+  apis::ChunkSink sink;
+  inference::StreamRecorder recorder;
+  json::object response;
+
+  void chunk(json::object chunk) {
+    chunk["model"] = model_id;
+    recorder.add(chunk);
+    const auto* choices = field(chunk, "choices");
+    const bool usage_only = choices != nullptr && choices->is_array() &&
+                            choices->get_array().empty() && field(chunk, "usage") != nullptr;
+    if (usage_only && !wants_usage) return;
+    if (!wants_usage) chunk.erase("usage");
+    if (sink) sink(std::move(chunk));
+  }
+
+  json::object result() {
+    if (!stream) {
+      response["model"] = model_id;
+      return std::move(response);
+    }
+    return kind == InferenceKind::kChat ? recorder.chat_completion(model_id)
+                                        : recorder.text_completion(model_id);
+  }
+
+  json::value usage() const { return stream ? recorder.usage() : response_usage; }
+
+  void set_response(json::object r) {
+    if (const auto* u = field(r, "usage")) response_usage = *u;
+    response = std::move(r);
+  }
+  json::value response_usage = nullptr;
+};
+
+}  // namespace
+
+async::Task<json::object> InferenceRouter::chat_completion(const apis::CallContext& context,
+                                                           json::object request,
+                                                           apis::ChunkSink on_chunk) {
+  return call(InferenceKind::kChat, context, std::move(request), std::move(on_chunk));
+}
+
+async::Task<json::object> InferenceRouter::completion(const apis::CallContext& context,
+                                                      json::object request,
+                                                      apis::ChunkSink on_chunk) {
+  return call(InferenceKind::kCompletion, context, std::move(request), std::move(on_chunk));
+}
+
+async::Task<json::object> InferenceRouter::embeddings(const apis::CallContext& context,
+                                                      json::object request) {
+  return call(InferenceKind::kEmbeddings, context, std::move(request));
+}
+
+std::shared_ptr<const apis::Model> InferenceRouter::resolve(InferenceKind kind,
+                                                            const apis::CallContext& context,
+                                                            const std::string& model_id) const {
+  auto model = models_.lookup(model_id);
+  if (!model) throw ModelsRoutingTable::not_found(model_id);
+  // A model the caller may not read does not exist for them.
+  if (!policy_.allows(auth::Action::kRead, "model", model_id, model->owner, context.user)) {
+    security::audit_call(
+        audit_, "access_denied", security::AuditLevel::kWarning, context,
+        json::object{{"model", model_id}, {"action", "read"}, {"reason", "access_policy"}});
+    throw ModelsRoutingTable::not_found(model_id);
+  }
+  if (auto denial = policy_.model_scope_denial(*model, context.scopes)) {
+    security::audit_call(audit_, "access_denied", security::AuditLevel::kWarning, context,
+                         json::object{{"model", model_id}, {"reason", "insufficient_scope"}});
+    throw ApiError::forbidden(*denial);
+  }
+  if (kind == InferenceKind::kEmbeddings && model->model_type != apis::ModelType::kEmbedding) {
     throw ApiError::bad_request("Model '" + model_id +
                                 "' is an LLM model and does not support embeddings");
   }
-  if (kind != InferenceKind::kEmbeddings && model.model_type == apis::ModelType::kEmbedding) {
+  if (kind != InferenceKind::kEmbeddings && model->model_type == apis::ModelType::kEmbedding) {
     throw ApiError::bad_request(
         "Model '" + model_id + "' is an embedding model and does not support " +
         (kind == InferenceKind::kChat ? "chat completions" : "completions"));
   }
-  providers::InferenceProvider& provider = models_.provider_for(model);
-  request["model"] = model.provider_resource_id;
-  apis::InferenceContext context{&model, std::move(provider_data)};
-  switch (kind) {
-    case InferenceKind::kChat:
-      return provider.openai_chat_completion(context, std::move(request), std::move(callbacks));
-    case InferenceKind::kCompletion:
-      return provider.openai_completion(context, std::move(request), std::move(callbacks));
-    case InferenceKind::kEmbeddings:
-      return provider.openai_embeddings(context, std::move(request), std::move(callbacks));
+  return model;
+}
+
+async::Task<json::object> InferenceRouter::call(InferenceKind kind,
+                                                const apis::CallContext& context,
+                                                json::object request, apis::ChunkSink on_chunk) {
+  const json::value* model = field(request, "model");
+  if (model == nullptr || !model->is_string() || model->get_string().empty()) {
+    throw ApiError::bad_request("Field 'model' is required and must be a non-empty string");
   }
-  throw ApiError::internal("unknown inference kind");
+  const std::string model_id(model->get_string());
+  const Outcome outcome(audit_, context, model_id, kRequestTypes[static_cast<int>(kind)]);
+  outcome.start();
+
+  const bool record = kind == InferenceKind::kChat && store_ != nullptr;
+  json::array input_messages;
+  if (record) {
+    if (const auto* messages = field(request, "messages"); messages != nullptr) {
+      if (const auto* array = messages->if_array()) input_messages = *array;
+    }
+  }
+
+  json::value usage = nullptr;
+  json::object result;
+  std::exception_ptr failure;
+  try {
+    auto provider_call =
+        call_provider(kind, context, model_id, std::move(request), std::move(on_chunk), usage);
+    result = co_await std::move(provider_call);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    // Whatever failed — routing, the policy, a provider that threw while
+    // converting the request, the upstream — the reservation is settled and
+    // the outcome audited with the status the caller gets.
+    ApiError error = to_api_error(failure, "inference call for model '" + model_id + "'");
+    outcome.finish(error, usage);
+    throw error;
+  }
+  outcome.finish(std::nullopt, usage);
+  if (record) {
+    store_->record(result, std::move(input_messages),
+                   context.user ? context.user->to_json() : json::value(nullptr));
+  }
+  co_return result;
+}
+
+async::Task<json::object> InferenceRouter::call_provider(
+    InferenceKind kind, const apis::CallContext& context, const std::string& model_id,
+    json::object request, apis::ChunkSink on_chunk, json::value& usage) {
+  const std::shared_ptr<const apis::Model> model = resolve(kind, context, model_id);
+  providers::InferenceProvider& provider = models_.provider_for(*model);
+
+  auto state = std::make_shared<ProviderCall>();
+  state->kind = kind;
+  state->model_id = model_id;
+  state->stream = kind != InferenceKind::kEmbeddings && flag(request, "stream");
+  if (state->stream) {
+    // Always ask for usage: token settlement, the audit and the store need it.
+    json::object options;
+    if (const auto* so = field(request, "stream_options"); so != nullptr && so->is_object()) {
+      options = so->get_object();
+    }
+    state->wants_usage = flag(options, "include_usage");
+    options["include_usage"] = true;
+    request["stream_options"] = std::move(options);
+    state->sink = std::move(on_chunk);
+  }
+  request["model"] = model->provider_resource_id;
+  const apis::InferenceContext provider_context{model.get(), context.provider_data};
+
+  auto start = [&](async::Resolver<json::object> resolve) -> async::CancelFn {
+    apis::InferenceCallbacks callbacks;
+    if (state->stream) {
+      callbacks.on_chunk = [state](json::object chunk) { state->chunk(std::move(chunk)); };
+    } else {
+      callbacks.on_response = [state](json::object response) {
+        state->set_response(std::move(response));
+      };
+    }
+    callbacks.on_done = [state, resolve](std::optional<ApiError> error) {
+      if (error) {
+        resolve.fail(std::move(*error));
+      } else {
+        resolve.value(state->result());
+      }
+    };
+    switch (kind) {
+      case InferenceKind::kChat:
+        return provider.openai_chat_completion(provider_context, std::move(request),
+                                               std::move(callbacks));
+      case InferenceKind::kCompletion:
+        return provider.openai_completion(provider_context, std::move(request),
+                                          std::move(callbacks));
+      case InferenceKind::kEmbeddings:
+        return provider.openai_embeddings(provider_context, std::move(request),
+                                          std::move(callbacks));
+    }
+    throw ApiError::internal("unknown inference kind");
+  };
+  // A named awaiter: GCC 12 mishandles some awaiter temporaries.
+  auto operation =
+      async::from_callback<json::object>(context.executor, context.stop, std::move(start));
+  json::object result;
+  try {
+    result = co_await operation;
+  } catch (...) {
+    usage = state->usage();
+    throw;
+  }
+  usage = state->usage();
+  co_return result;
 }
 
 }  // namespace llama_stack::routing

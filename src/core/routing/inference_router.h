@@ -1,30 +1,68 @@
-// InferenceRouter: model id → registered model → its provider, for every
-// inference route (native and OpenAI-compatible). Checks the model exists
-// (404 naming it) and fits the call (chat/completion need an llm,
-// embeddings an embedding model: 400 otherwise).
+// InferenceRouter: the inference API (apis::InferenceApi) for every caller —
+// the HTTP routes (native and OpenAI-compatible), and providers and
+// orchestrators that call a model internally (they get it as
+// ProviderDeps::inference). One pipeline per call, whoever calls:
+//
+//   resolve the model      404 unknown or not readable by the caller (the
+//                          access policy; audited access_denied), 403 scopes
+//                          (audited), 400 wrong model type
+//   audit                  inference_request
+//   call the provider      "model" rewritten to the provider's id; streams
+//                          always ask for usage (hidden again unless the
+//                          caller asked); bridged from the provider's
+//                          callbacks, cancelled through the CallContext
+//   settle                 the caller's token reservation, with real usage
+//   audit                  inference_response (success, status, tokens,
+//                          latency) — also for every failure
+//   record                 chat completions in the inference store
+//
+// Any exception becomes an ApiError (to_api_error): nothing but a real
+// internal fault is a 500.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "core/routing/routing_tables.h"
+#include "core/security/audit_log.h"
+#include "core/security/policy.h"
+#include "core/storage/inference_store.h"
 #include "llama_stack/apis/inference.h"
 
 namespace llama_stack::routing {
 
 enum class InferenceKind { kChat, kCompletion, kEmbeddings };
 
-class InferenceRouter {
+class InferenceRouter final : public apis::InferenceApi {
  public:
-  explicit InferenceRouter(ModelsRoutingTable& models) : models_(models) {}
+  // `audit` and `store` may be null (not configured). All must outlive the router.
+  InferenceRouter(ModelsRoutingTable& models, const security::Policy& policy,
+                  security::AuditLog* audit, storage::InferenceStore* store)
+      : models_(models), policy_(policy), audit_(audit), store_(store) {}
 
-  // Sets request["model"] to the provider's id for the model and calls the
-  // provider. Throws ApiError synchronously for routing errors; everything
-  // after that arrives through `callbacks`.
-  apis::CancelFn call(InferenceKind kind, const std::string& model_id, json::object request,
-                      json::object provider_data, apis::InferenceCallbacks callbacks);
+  async::Task<json::object> chat_completion(const apis::CallContext& context, json::object request,
+                                            apis::ChunkSink on_chunk = {}) override;
+  async::Task<json::object> completion(const apis::CallContext& context, json::object request,
+                                       apis::ChunkSink on_chunk = {}) override;
+  async::Task<json::object> embeddings(const apis::CallContext& context,
+                                       json::object request) override;
+
+  // The three above by kind (what the routes dispatch on).
+  async::Task<json::object> call(InferenceKind kind, const apis::CallContext& context,
+                                 json::object request, apis::ChunkSink on_chunk = {});
 
  private:
+  // The model a caller may use for `kind`, or throws (see the file comment).
+  std::shared_ptr<const apis::Model> resolve(InferenceKind kind, const apis::CallContext& context,
+                                             const std::string& model_id) const;
+  async::Task<json::object> call_provider(InferenceKind kind, const apis::CallContext& context,
+                                          const std::string& model_id, json::object request,
+                                          apis::ChunkSink on_chunk, json::value& usage);
+
   ModelsRoutingTable& models_;
+  const security::Policy& policy_;
+  security::AuditLog* audit_;
+  storage::InferenceStore* store_;
 };
 
 }  // namespace llama_stack::routing

@@ -71,6 +71,11 @@ class ModelsRoutingTable {
   apis::Model register_model(const RegisterModelRequest& request, OnExisting on_existing);
   void unregister_model(const std::string& model_id);
   providers::InferenceProvider& provider_for(const apis::Model& model) const;
+  // Startup only (before any call): the Stack creates the tables before the
+  // providers, so that providers can depend on the routers.
+  void add_provider(const std::string& provider_id, providers::InferenceProvider* provider) {
+    providers_[provider_id] = provider;
+  }
 
  private:
   registry::ResourceRegistry& registry_;
@@ -91,6 +96,10 @@ class ShieldsRoutingTable {
   apis::Shield get(const std::string& shield_id) const;
   apis::Shield register_shield(const RegisterShieldRequest& request, OnExisting on_existing);
   void unregister_shield(const std::string& shield_id);
+  // Startup only (see ModelsRoutingTable::add_provider).
+  void add_provider(const std::string& provider_id, providers::SafetyProvider* provider) {
+    providers_[provider_id] = provider;
+  }
 
  private:
   registry::ResourceRegistry& registry_;
@@ -107,6 +116,10 @@ class VectorDBsRoutingTable {
   apis::VectorDB get(const std::string& vector_db_id) const;
   apis::VectorDB register_vector_db(const RegisterVectorDBRequest& request, OnExisting on_existing);
   void unregister_vector_db(const std::string& vector_db_id);
+  // Startup only (see ModelsRoutingTable::add_provider).
+  void add_provider(const std::string& provider_id, providers::VectorIOProvider* provider) {
+    providers_[provider_id] = provider;
+  }
 
  private:
   registry::ResourceRegistry& registry_;

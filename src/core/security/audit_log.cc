@@ -476,4 +476,15 @@ void AuditLog::rotate() {
   }
 }
 
+void audit_call(AuditLog* audit, std::string type, AuditLevel level,
+                const apis::CallContext& context, json::object fields) {
+  if (audit == nullptr) return;
+  if (context.user) fields["principal"] = context.user->principal;
+  fields["client_ip"] = context.client_ip;
+  fields["request_id"] = context.trace_id;
+  fields["method"] = context.method;
+  fields["path"] = context.path;
+  audit->record(AuditEvent{std::move(type), level, std::move(fields)});
+}
+
 }  // namespace llama_stack::security

@@ -35,6 +35,7 @@
 #include <thread>
 
 #include "core/util/json.h"
+#include "llama_stack/apis/call_context.h"
 
 namespace llama_stack::security {
 
@@ -165,5 +166,11 @@ class AuditLog {
 
   std::thread writer_;
 };
+
+// Records `type` with the caller's identity and origin taken from `context`
+// (principal, client_ip, request_id, method, path) — the same fields for an
+// HTTP call and an internal one. A no-op when `audit` is null.
+void audit_call(AuditLog* audit, std::string type, AuditLevel level,
+                const apis::CallContext& context, json::object fields);
 
 }  // namespace llama_stack::security

@@ -88,8 +88,44 @@ HttpResponse make_error_response(const ApiError& error) {
 }
 
 Exchange::Exchange(HttpRequest request, std::shared_ptr<ResponseSink> sink)
-    : sink_(std::move(sink)) {
+    : sink_(std::move(sink)), executor_(*sink_) {
   context_.request = std::move(request);
+  sink_->on_cancel([stop = stop_]() mutable { stop.request_stop(); });
+}
+
+void Exchange::on_cancel(std::function<void()> callback) {
+  std::lock_guard lock(cancel_mutex_);
+  cancel_callbacks_.push_back(std::make_unique<std::stop_callback<std::function<void()>>>(
+      stop_.get_token(), std::move(callback)));
+}
+
+apis::CallContext Exchange::call_context() {
+  apis::CallContext call;
+  call.user = context_.user;
+  call.scopes = context_.scopes;
+  call.token_issuer = context_.token_issuer;
+  call.client_ip = context_.request.remote_address;
+  call.method = context_.request.method;
+  call.path = context_.request.path;
+  call.trace_id = context_.trace_id;
+  call.span_id = context_.span_id;
+  if (auto header = context_.request.headers.get("x-llamastack-provider-data");
+      header && !header->empty()) {
+    json::value value;
+    try {
+      value = parse_json(*header);
+    } catch (const std::exception&) {
+    }
+    if (!value.is_object()) {
+      throw ApiError::bad_request("X-LlamaStack-Provider-Data must be a JSON object");
+    }
+    call.provider_data = std::move(value.get_object());
+  }
+  call.executor = &executor_;
+  call.stop = stop_.get_token();
+  call.settle_tokens = context_.settle_tokens;
+  call.start = context_.start;
+  return call;
 }
 
 void Exchange::decorate(Headers& headers) const {

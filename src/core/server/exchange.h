@@ -8,13 +8,18 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
+#include <vector>
 
 #include "core/server/http_types.h"
 #include "core/server/route_table.h"
 #include "core/util/json.h"
+#include "llama_stack/apis/call_context.h"
 #include "llama_stack/apis/resources.h"
+#include "llama_stack/async/executor.h"
 #include "llama_stack/common/errors.h"
 
 namespace llama_stack::server {
@@ -43,6 +48,17 @@ struct RequestContext {
   json::value json_body() const;
 };
 
+// Runs continuations on the exchange's connection thread (ResponseSink::post).
+class SinkExecutor final : public async::Executor {
+ public:
+  explicit SinkExecutor(ResponseSink& sink) : sink_(sink) {}
+  void post(std::function<void()> work) override { sink_.post(std::move(work)); }
+  bool running_here() const override { return sink_.running_here(); }
+
+ private:
+  ResponseSink& sink_;
+};
+
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
   Exchange(HttpRequest request, std::shared_ptr<ResponseSink> sink);
@@ -62,8 +78,21 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void abort();
 
   bool cancelled() const { return sink_->cancelled(); }
-  void on_cancel(std::function<void()> callback) { sink_->on_cancel(std::move(callback)); }
+  // Stopped when the client goes away (any number of observers).
+  std::stop_token stop_token() const { return stop_.get_token(); }
+  // Calls `callback` once when the client goes away (at once if it already
+  // has); any number of callbacks. Router calls use stop_token() instead.
+  void on_cancel(std::function<void()> callback);
+  // The connection thread, as an executor for the call's continuations.
+  async::Executor& executor() { return executor_; }
   bool responded() const { return responded_.load(); }
+
+  // The context of the API call this request makes: the caller (from the
+  // auth filter), its origin, trace ids, provider data (400 when the
+  // X-LlamaStack-Provider-Data header is not a JSON object), the
+  // connection's executor, the client's cancellation and the token
+  // settlement of the rate-limit filter.
+  apis::CallContext call_context();
 
   // Filter-chain bookkeeping (see ServerCore): the next filter to run, and
   // how a filter that returned kPending continues the chain.
@@ -82,6 +111,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   RequestContext context_;
   std::shared_ptr<ResponseSink> sink_;
+  SinkExecutor executor_;
+  std::stop_source stop_;
+  std::mutex cancel_mutex_;
+  std::vector<std::unique_ptr<std::stop_callback<std::function<void()>>>> cancel_callbacks_;
   std::atomic<bool> responded_{false};
   int stream_status_ = 0;
   std::size_t stream_bytes_ = 0;

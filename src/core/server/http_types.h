@@ -83,6 +83,8 @@ class ResponseSink {
   // its upstream calls are cheapest); from any thread. The default runs it
   // at once, on the caller's thread.
   virtual void post(std::function<void()> task) { task(); }
+  // True on the thread post() runs tasks on (the default post runs inline).
+  virtual bool running_here() const { return true; }
 };
 
 }  // namespace llama_stack::server

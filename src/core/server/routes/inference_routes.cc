@@ -10,11 +10,11 @@
 #include "core/inference/native.h"
 #include "core/log/log.h"
 #include "core/server/exchange.h"
-#include "core/server/filters/rate_limit_filter.h"
 #include "core/server/routes/routes.h"
 #include "core/services/services.h"
 #include "core/storage/inference_store.h"
 #include "core/util/api_error.h"
+#include "llama_stack/async/spawn.h"
 
 namespace llama_stack::server::routes {
 namespace {
@@ -25,138 +25,6 @@ using routing::InferenceKind;
 const json::value* field(const json::object& o, std::string_view key) {
   auto it = o.find(key);
   return it == o.end() || it->value().is_null() ? nullptr : &it->value();
-}
-
-json::object provider_data_of(const RequestContext& context) {
-  auto header = context.request.headers.get("x-llamastack-provider-data");
-  if (!header || header->empty()) return {};
-  try {
-    json::value value = parse_json(*header);
-    if (value.is_object()) return value.get_object();
-  } catch (const std::exception&) {
-  }
-  throw ApiError::bad_request("X-LlamaStack-Provider-Data must be a JSON object");
-}
-
-// A model the caller may not read does not exist for them.
-void check_model_access(const Services& services, const Ex& ex, const std::string& model_id) {
-  auto model = services.models().lookup(model_id);
-  if (model && !services.policy().allows(auth::Action::kRead, "model", model_id, model->owner,
-                                         ex->context().user)) {
-    audit_event(services.audit(), "access_denied", security::AuditLevel::kWarning, ex->context(),
-                json::object{{"model", model_id}, {"action", "read"}, {"reason", "access_policy"}});
-    throw routing::ModelsRoutingTable::not_found(model_id);
-  }
-  if (model) {
-    if (auto denial = services.policy().model_scope_denial(*model, ex->context().scopes)) {
-      audit_event(services.audit(), "access_denied", security::AuditLevel::kWarning, ex->context(),
-                  json::object{{"model", model_id}, {"reason", "insufficient_scope"}});
-      throw ApiError::forbidden(*denial);
-    }
-  }
-}
-
-// One inference call's bookkeeping: the audit events (inference_request,
-// inference_response) and the settlement of the rate-limit token reservation.
-class Outcome {
- public:
-  Outcome(const Services& services, Ex ex, std::string model_id, std::string request_type)
-      : services_(services),
-        ex_(std::move(ex)),
-        model_id_(std::move(model_id)),
-        type_(std::move(request_type)) {}
-
-  void start() {
-    const auto& ctx = ex_->context();
-    json::array scopes;
-    for (const auto& s : ctx.scopes) scopes.emplace_back(s);
-    audit_event(services_.audit(), "inference_request", security::AuditLevel::kInfo, ctx,
-                json::object{{"model", model_id_},
-                             {"request_type", type_},
-                             {"scopes", std::move(scopes)},
-                             {"issuer", ctx.token_issuer}});
-  }
-  void usage(const json::value& usage) {
-    if (usage.is_object()) usage_ = usage;
-  }
-  void finish(const std::optional<ApiError>& error) {
-    if (finished_.exchange(true)) return;
-    auto count = [&](std::string_view key) -> std::int64_t {
-      if (!usage_.is_object()) return 0;
-      auto it = usage_.get_object().find(key);
-      return it != usage_.get_object().end() && it->value().is_number()
-                 ? static_cast<std::int64_t>(it->value().to_number<double>())
-                 : 0;
-    };
-    const std::int64_t prompt = count("prompt_tokens");
-    const std::int64_t completion = count("completion_tokens");
-    std::int64_t total = count("total_tokens");
-    if (total == 0) total = prompt + completion;
-    auto& ctx = ex_->context();
-    if (ctx.settle_tokens) ctx.settle_tokens(total);
-    const double latency_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ctx.start)
-            .count();
-    json::object fields{{"model", model_id_},
-                        {"request_type", type_},
-                        {"success", !error.has_value()},
-                        {"status", error ? error->status() : 200},
-                        {"prompt_tokens", prompt},
-                        {"completion_tokens", completion},
-                        {"total_tokens", total},
-                        {"latency_ms", std::round(latency_ms * 1000) / 1000}};
-    if (error) fields["error"] = error->what();
-    audit_event(services_.audit(), "inference_response",
-                error ? security::AuditLevel::kWarning : security::AuditLevel::kInfo, ctx,
-                std::move(fields));
-  }
-
- private:
-  const Services& services_;
-  Ex ex_;
-  std::string model_id_;
-  std::string type_;
-  json::value usage_ = nullptr;
-  std::atomic<bool> finished_{false};
-};
-
-// Calls the router with the outcome bookkeeping around it.
-apis::CancelFn call_with_outcome(const Services& services, const Ex& ex,
-                                 routing::InferenceKind kind, const std::string& model_id,
-                                 json::object request, apis::InferenceCallbacks callbacks) {
-  static constexpr const char* kTypes[] = {"chat_completion", "completion", "embeddings"};
-  auto outcome = std::make_shared<Outcome>(services, ex, model_id, kTypes[static_cast<int>(kind)]);
-  outcome->start();
-  apis::InferenceCallbacks wrapped;
-  if (callbacks.on_chunk) {
-    wrapped.on_chunk = [outcome, inner = std::move(callbacks.on_chunk)](json::object chunk) {
-      if (auto it = chunk.find("usage"); it != chunk.end()) outcome->usage(it->value());
-      inner(std::move(chunk));
-    };
-  }
-  if (callbacks.on_response) {
-    wrapped.on_response = [outcome,
-                           inner = std::move(callbacks.on_response)](json::object response) {
-      if (auto it = response.find("usage"); it != response.end()) outcome->usage(it->value());
-      inner(std::move(response));
-    };
-  }
-  wrapped.on_done = [outcome, inner = std::move(callbacks.on_done)](std::optional<ApiError> error) {
-    outcome->finish(error);
-    inner(std::move(error));
-  };
-  try {
-    check_model_access(services, ex, model_id);
-    return services.inference().call(kind, model_id, std::move(request),
-                                     provider_data_of(ex->context()), std::move(wrapped));
-  } catch (...) {
-    // Whatever failed (a routing error, or a provider that threw while
-    // converting the request), the reservation is settled and the outcome
-    // audited with the status the client gets.
-    ApiError error = to_api_error(std::current_exception(), "inference call");
-    outcome->finish(error);
-    throw error;
-  }
 }
 
 // Stainless clients of the 0.2 line JSON-parse every data line and fail on
@@ -291,251 +159,132 @@ bool flag(const json::object& o, std::string_view key) {
   return v != nullptr && v->is_bool() && v->get_bool();
 }
 
-// Re-assembles a streamed chat completion for the inference store.
-class StreamRecorder {
- public:
-  void add(const json::object& chunk) {
-    if (id_.empty()) {
-      if (const auto* id = field(chunk, "id"); id != nullptr && id->is_string())
-        id_ = id->get_string();
-      if (const auto* c = field(chunk, "created"); c != nullptr && c->is_int64())
-        created_ = c->get_int64();
-    }
-    const auto* choices = field(chunk, "choices");
-    if (choices == nullptr || !choices->is_array()) return;
-    for (const auto& c : choices->get_array()) {
-      const auto& choice = c.as_object();
-      const auto* index = field(choice, "index");
-      Choice& acc = choices_[index != nullptr && index->is_int64() ? index->get_int64() : 0];
-      if (const auto* delta = field(choice, "delta"); delta != nullptr && delta->is_object()) {
-        const auto& d = delta->get_object();
-        if (const auto* t = field(d, "content"); t != nullptr && t->is_string()) {
-          acc.content += t->get_string();
-          acc.has_content = true;
-        }
-        if (const auto* calls = field(d, "tool_calls"); calls != nullptr && calls->is_array()) {
-          for (const auto& tc : calls->get_array()) {
-            const auto& call = tc.as_object();
-            const auto* i = field(call, "index");
-            auto& t = acc.calls[i != nullptr && i->is_int64() ? i->get_int64() : 0];
-            if (const auto* id = field(call, "id"); id != nullptr && id->is_string())
-              t.id = id->get_string();
-            if (const auto* fn = field(call, "function"); fn != nullptr && fn->is_object()) {
-              if (const auto* n = field(fn->get_object(), "name"); n != nullptr && n->is_string())
-                t.name += n->get_string();
-              if (const auto* a = field(fn->get_object(), "arguments");
-                  a != nullptr && a->is_string())
-                t.arguments += a->get_string();
-            }
-          }
-        }
-      }
-      if (const auto* f = field(choice, "finish_reason"); f != nullptr && f->is_string())
-        acc.finish = f->get_string();
-    }
-  }
-
-  json::object completion(const std::string& model) const {
-    json::array choices;
-    for (const auto& [index, c] : choices_) {
-      json::object message{
-          {"role", "assistant"},
-          {"content", c.has_content ? json::value(c.content) : json::value(nullptr)}};
-      if (!c.calls.empty()) {
-        json::array calls;
-        for (const auto& [i, t] : c.calls) {
-          calls.push_back(json::object{
-              {"id", t.id},
-              {"type", "function"},
-              {"function", json::object{{"name", t.name}, {"arguments", t.arguments}}}});
-        }
-        message["tool_calls"] = std::move(calls);
-      }
-      choices.push_back(json::object{
-          {"index", index},
-          {"message", std::move(message)},
-          {"finish_reason", c.finish.empty() ? json::value(nullptr) : json::value(c.finish)},
-          {"logprobs", nullptr}});
-    }
-    return json::object{{"id", id_},
-                        {"object", "chat.completion"},
-                        {"created", created_},
-                        {"model", model},
-                        {"choices", std::move(choices)}};
-  }
-
- private:
-  struct Call {
-    std::string id, name, arguments;
-  };
-  struct Choice {
-    std::string content;
-    bool has_content = false;
-    std::string finish;
-    std::map<std::int64_t, Call> calls;
-  };
-  std::string id_;
-  std::int64_t created_ = 0;
-  std::map<std::int64_t, Choice> choices_;
-};
-
-// POST chat/completions, completions (OpenAI shapes).
-void openai_generate(const Services& services, const Ex& ex, InferenceKind kind) {
-  json::value value = ex->context().json_body();
-  JsonReader reader(value);
-  const std::string model_id = reader.required_string("model");
-  json::object body = reader.object();
-  check_openai_fields(body, kind);
-  const bool stream = flag(body, "stream");
-  bool client_wants_usage = false;
-  if (stream) {
-    if (const auto* so = field(body, "stream_options"); so != nullptr && so->is_object()) {
-      client_wants_usage = flag(so->get_object(), "include_usage");
-    }
-    // Always ask for usage: the store and the token accounting need it.
-    json::object so =
-        field(body, "stream_options") != nullptr && body.at("stream_options").is_object()
-            ? body.at("stream_options").get_object()
-            : json::object{};
-    so["include_usage"] = true;
-    body["stream_options"] = std::move(so);
-  }
-  storage::InferenceStore* store =
-      kind == InferenceKind::kChat ? services.inference_store() : nullptr;
-  json::array input_messages;
-  if (store != nullptr) input_messages = body.at("messages").as_array();
-  const bool done_marker = wants_done_marker(ex->context());
-  const json::value owner =
-      ex->context().user ? ex->context().user->to_json() : json::value(nullptr);
-
-  apis::InferenceCallbacks callbacks;
-  if (stream) {
-    auto sse = std::make_shared<SseWriter>(ex);
-    auto recorder = store != nullptr ? std::make_shared<StreamRecorder>() : nullptr;
-    callbacks.on_chunk = [sse, recorder, model_id, client_wants_usage](json::object chunk) {
-      chunk["model"] = model_id;
-      if (recorder) recorder->add(chunk);
-      const auto* choices = field(chunk, "choices");
-      const bool usage_only = choices != nullptr && choices->is_array() &&
-                              choices->get_array().empty() && field(chunk, "usage") != nullptr;
-      if (usage_only && !client_wants_usage) return;
-      if (!client_wants_usage) chunk.erase("usage");
-      sse->event(chunk);
-    };
-    callbacks.on_done = [sse, recorder, store, input_messages, model_id, done_marker,
-                         owner](std::optional<ApiError> error) {
-      if (error && !sse->started()) {
-        if (error->status() != 499) sse->exchange()->send_error(*error);
-        return;
-      }
-      if (error) {
-        LS_WARN(kInference, "stream for model '{}' failed mid-way: {}", model_id, error->what());
-        sse->event(error_event(*error));
-      } else if (recorder && store != nullptr) {
-        store->record(recorder->completion(model_id), input_messages, owner);
-      }
-      if (done_marker) sse->raw("data: [DONE]\n\n");
-      sse->end();
-    };
-  } else {
-    callbacks.on_response = [ex, store, input_messages, model_id, owner](json::object response) {
-      response["model"] = model_id;
-      if (store != nullptr) store->record(response, input_messages, owner);
-      ex->send_json(200, response);
-    };
-    callbacks.on_done = [ex](std::optional<ApiError> error) {
-      if (error && error->status() != 499) ex->send_error(*error);
-    };
-  }
-  auto cancel =
-      call_with_outcome(services, ex, kind, model_id, std::move(body), std::move(callbacks));
-  ex->on_cancel(std::move(cancel));
+// Starts a handler coroutine; whatever it throws becomes the error response
+// (none when the client is gone: 499).
+void start(const Ex& ex, async::Task<void> handler) {
+  async::spawn(std::move(handler), [ex](std::exception_ptr failure) {
+    if (!failure || ex->responded()) return;
+    ApiError error = to_api_error(failure, ex->request().method + " " + ex->request().target);
+    if (error.status() != 499) ex->send_error(error);
+  });
 }
 
-void openai_embeddings(const Services& services, const Ex& ex) {
+// Runs a streaming call into an SSE response. The response starts with the
+// first chunk, so a failure before any output is a proper HTTP error (thrown
+// on); a failure after that is one error event, then the stream ends.
+// `on_chunk` maps each OpenAI chunk to the events to send; `finish` gives the
+// closing events; `done_marker` ends the stream with "data: [DONE]".
+using Events = std::vector<json::object>;
+async::Task<void> stream_call(const Services& services, Ex ex, InferenceKind kind,
+                              apis::CallContext call, json::object request,
+                              std::function<Events(json::object)> on_chunk,
+                              std::function<Events()> finish, bool done_marker) {
+  auto sse = std::make_shared<SseWriter>(ex);
+  std::exception_ptr failure;
+  try {
+    apis::ChunkSink sink = [sse, on_chunk = std::move(on_chunk)](json::object chunk) {
+      for (const auto& event : on_chunk(std::move(chunk))) sse->event(event);
+    };
+    auto streamed = services.inference().call(kind, call, std::move(request), std::move(sink));
+    co_await std::move(streamed);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) {
+    ApiError error = to_api_error(failure, "inference stream");
+    if (!sse->started()) throw error;
+    LS_WARN(kInference, "stream for {} {} failed mid-way: {}", ex->request().method,
+            ex->request().path, error.what());
+    sse->event(error_event(error));
+  } else {
+    for (const auto& event : finish()) sse->event(event);
+  }
+  if (done_marker) sse->raw("data: [DONE]\n\n");
+  sse->end();
+}
+
+// POST chat/completions, completions (OpenAI shapes).
+async::Task<void> openai_generate(const Services& services, Ex ex, InferenceKind kind) {
   json::value value = ex->context().json_body();
   JsonReader reader(value);
-  const std::string model_id = reader.required_string("model");
+  reader.required_string("model");
+  json::object body = reader.object();
+  check_openai_fields(body, kind);
+  apis::CallContext call = ex->call_context();
+  if (!flag(body, "stream")) {
+    auto answered = services.inference().call(kind, call, std::move(body));
+    json::object response = co_await std::move(answered);
+    ex->send_json(200, response);
+    co_return;
+  }
+  auto streamed = stream_call(
+      services, ex, kind, std::move(call), std::move(body),
+      [](json::object chunk) { return Events{std::move(chunk)}; }, [] { return Events{}; },
+      wants_done_marker(ex->context()));
+  co_await std::move(streamed);
+}
+
+async::Task<void> openai_embeddings(const Services& services, Ex ex) {
+  json::value value = ex->context().json_body();
+  JsonReader reader(value);
+  reader.required_string("model");
   json::object body = reader.object();
   check_openai_fields(body, InferenceKind::kEmbeddings);
   const bool base64 = reader.optional_string("encoding_format").value_or("float") == "base64";
   body.erase("encoding_format");
-  apis::InferenceCallbacks callbacks;
-  callbacks.on_response = [ex, model_id, base64](json::object response) {
-    response["model"] = model_id;
-    if (base64) {
-      for (auto& item : response["data"].as_array()) {
-        auto& embedding = item.as_object()["embedding"];
-        embedding = inference::embedding_base64(embedding.as_array());
-      }
+  apis::CallContext call = ex->call_context();
+  auto answered = services.inference().embeddings(call, std::move(body));
+  json::object response = co_await std::move(answered);
+  if (base64) {
+    for (auto& item : response["data"].as_array()) {
+      auto& embedding = item.as_object()["embedding"];
+      embedding = inference::embedding_base64(embedding.as_array());
     }
-    ex->send_json(200, response);
-  };
-  callbacks.on_done = [ex](std::optional<ApiError> error) {
-    if (error && error->status() != 499) ex->send_error(*error);
-  };
-  auto cancel = call_with_outcome(services, ex, InferenceKind::kEmbeddings, model_id,
-                                  std::move(body), std::move(callbacks));
-  ex->on_cancel(std::move(cancel));
+  }
+  ex->send_json(200, response);
 }
 
 // POST /v1/inference/chat-completion and /completion (native shapes).
-void native_generate(const Services& services, const Ex& ex, InferenceKind kind) {
+async::Task<void> native_generate(const Services& services, Ex ex, InferenceKind kind) {
   json::value value = ex->context().json_body();
   inference::NativeRequest native = kind == InferenceKind::kChat
                                         ? inference::native_chat_request(value)
                                         : inference::native_completion_request(value);
-  apis::InferenceCallbacks callbacks;
-  if (native.stream) {
-    auto sse = std::make_shared<SseWriter>(ex);
-    auto chat = std::make_shared<inference::NativeChatStream>();
-    auto completion = std::make_shared<inference::NativeCompletionStream>();
-    callbacks.on_chunk = [sse, chat, completion, kind](json::object chunk) {
-      auto events =
-          kind == InferenceKind::kChat ? chat->on_chunk(chunk) : completion->on_chunk(chunk);
-      for (const auto& e : events) sse->event(e);
-    };
-    callbacks.on_done = [sse, chat, completion, kind](std::optional<ApiError> error) {
-      if (error && !sse->started()) {
-        if (error->status() != 499) sse->exchange()->send_error(*error);
-        return;
-      }
-      if (error) {
-        sse->event(error_event(*error));
-      } else {
-        auto events = kind == InferenceKind::kChat ? chat->finish() : completion->finish();
-        for (const auto& e : events) sse->event(e);
-      }
-      sse->end();
-    };
-  } else {
-    callbacks.on_response = [ex, kind](json::object response) {
-      ex->send_json(200, kind == InferenceKind::kChat
-                             ? inference::native_chat_response(response)
-                             : inference::native_completion_response(response));
-    };
-    callbacks.on_done = [ex](std::optional<ApiError> error) {
-      if (error && error->status() != 499) ex->send_error(*error);
-    };
+  native.openai["model"] = native.model_id;
+  apis::CallContext call = ex->call_context();
+  if (!native.stream) {
+    auto answered = services.inference().call(kind, call, std::move(native.openai));
+    json::object response = co_await std::move(answered);
+    ex->send_json(200, kind == InferenceKind::kChat
+                           ? inference::native_chat_response(response)
+                           : inference::native_completion_response(response));
+    co_return;
   }
-  auto cancel = call_with_outcome(services, ex, kind, native.model_id, std::move(native.openai),
-                                  std::move(callbacks));
-  ex->on_cancel(std::move(cancel));
+  if (kind == InferenceKind::kChat) {
+    auto chat = std::make_shared<inference::NativeChatStream>();
+    auto streamed = stream_call(
+        services, ex, kind, std::move(call), std::move(native.openai),
+        [chat](json::object chunk) { return chat->on_chunk(chunk); },
+        [chat] { return chat->finish(); }, false);
+    co_await std::move(streamed);
+  } else {
+    auto completion = std::make_shared<inference::NativeCompletionStream>();
+    auto streamed = stream_call(
+        services, ex, kind, std::move(call), std::move(native.openai),
+        [completion](json::object chunk) { return completion->on_chunk(chunk); },
+        [completion] { return completion->finish(); }, false);
+    co_await std::move(streamed);
+  }
 }
 
-void native_embeddings(const Services& services, const Ex& ex) {
+async::Task<void> native_embeddings(const Services& services, Ex ex) {
   json::value value = ex->context().json_body();
   inference::NativeRequest native = inference::native_embeddings_request(value);
-  apis::InferenceCallbacks callbacks;
-  callbacks.on_response = [ex](json::object response) {
-    ex->send_json(200, inference::native_embeddings_response(response));
-  };
-  callbacks.on_done = [ex](std::optional<ApiError> error) {
-    if (error && error->status() != 499) ex->send_error(*error);
-  };
-  auto cancel = call_with_outcome(services, ex, InferenceKind::kEmbeddings, native.model_id,
-                                  std::move(native.openai), std::move(callbacks));
-  ex->on_cancel(std::move(cancel));
+  native.openai["model"] = native.model_id;
+  apis::CallContext call = ex->call_context();
+  auto answered = services.inference().embeddings(call, std::move(native.openai));
+  json::object response = co_await std::move(answered);
+  ex->send_json(200, inference::native_embeddings_response(response));
 }
 
 storage::InferenceStore& require_store(const Services& services) {
@@ -604,24 +353,32 @@ void get_chat_completion(const Services& services, const Ex& ex) {
 
 void add_inference_routes(RouteTable& table, const Services& services) {
   table.add({"POST", "/v1/inference/chat-completion",
-             [&services](const Ex& ex) { native_generate(services, ex, InferenceKind::kChat); },
+             [&services](const Ex& ex) {
+               start(ex, native_generate(services, ex, InferenceKind::kChat));
+             },
              "inference"});
-  table.add(
-      {"POST", "/v1/inference/completion",
-       [&services](const Ex& ex) { native_generate(services, ex, InferenceKind::kCompletion); },
-       "inference"});
+  table.add({"POST", "/v1/inference/completion",
+             [&services](const Ex& ex) {
+               start(ex, native_generate(services, ex, InferenceKind::kCompletion));
+             },
+             "inference"});
   table.add({"POST", "/v1/inference/embeddings",
-             [&services](const Ex& ex) { native_embeddings(services, ex); }, "inference"});
+             [&services](const Ex& ex) { start(ex, native_embeddings(services, ex)); },
+             "inference"});
   for (const std::string prefix : {"/v1/openai/v1", "/v1"}) {
     table.add({"POST", prefix + "/chat/completions",
-               [&services](const Ex& ex) { openai_generate(services, ex, InferenceKind::kChat); },
+               [&services](const Ex& ex) {
+                 start(ex, openai_generate(services, ex, InferenceKind::kChat));
+               },
                "inference"});
-    table.add(
-        {"POST", prefix + "/completions",
-         [&services](const Ex& ex) { openai_generate(services, ex, InferenceKind::kCompletion); },
-         "inference"});
+    table.add({"POST", prefix + "/completions",
+               [&services](const Ex& ex) {
+                 start(ex, openai_generate(services, ex, InferenceKind::kCompletion));
+               },
+               "inference"});
     table.add({"POST", prefix + "/embeddings",
-               [&services](const Ex& ex) { openai_embeddings(services, ex); }, "inference"});
+               [&services](const Ex& ex) { start(ex, openai_embeddings(services, ex)); },
+               "inference"});
     table.add({"GET", prefix + "/chat/completions",
                [&services](const Ex& ex) { list_chat_completions(services, ex); }, "inference"});
     table.add({"GET", prefix + "/chat/completions/{completion_id}",

@@ -89,6 +89,11 @@ class ChannelSink final : public ResponseSink {
   void post(std::function<void()> task) override {
     asio::post(channel_->get_executor(), std::move(task));
   }
+  bool running_here() const override {
+    // The connection's executor is its io_context's (one thread per context).
+    const auto* executor = channel_->get_executor().target<asio::io_context::executor_type>();
+    return executor != nullptr && executor->running_in_this_thread();
+  }
 
   // Everything the stream has accumulated; the next update sends a new event.
   StreamNews take() {
