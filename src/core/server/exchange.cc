@@ -2,6 +2,7 @@
 
 #include "core/log/log.h"
 #include "core/util/api_error.h"
+#include "llama_stack/async/spawn.h"
 #include "llama_stack/storage/kvstore.h"
 
 namespace llama_stack {
@@ -168,8 +169,15 @@ void Exchange::send_error(const ApiError& error) {
 }
 
 void Exchange::send_exception(std::exception_ptr error) {
-  send_error(
-      to_api_error(std::move(error), context_.request.method + " " + context_.request.target));
+  ApiError api_error =
+      to_api_error(std::move(error), context_.request.method + " " + context_.request.target);
+  if (api_error.status() != 499) send_error(api_error);
+}
+
+void Exchange::serve(async::Task<void> handler) {
+  async::spawn(std::move(handler), [self = shared_from_this()](std::exception_ptr failure) {
+    if (failure && !self->responded()) self->send_exception(failure);
+  });
 }
 
 void Exchange::start_stream(int status, std::string content_type, Headers headers) {

@@ -20,6 +20,7 @@
 #include "llama_stack/apis/call_context.h"
 #include "llama_stack/apis/resources.h"
 #include "llama_stack/async/executor.h"
+#include "llama_stack/async/task.h"
 #include "llama_stack/common/errors.h"
 
 namespace llama_stack::server {
@@ -69,8 +70,12 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void send(HttpResponse response);
   void send_json(int status, const json::value& body);
   void send_error(const ApiError& error);
-  // Maps any exception to a response (the one place that does).
+  // Maps any exception to a response (the one place that does). Sends
+  // nothing for 499 (the client is gone).
   void send_exception(std::exception_ptr error);
+  // Runs a handler coroutine (on this thread, up to its first suspension);
+  // whatever it throws becomes the error response, unless it answered.
+  void serve(async::Task<void> handler);
 
   void start_stream(int status, std::string content_type, Headers headers = {});
   void write_chunk(std::string data);

@@ -14,7 +14,6 @@
 #include "core/services/services.h"
 #include "core/storage/inference_store.h"
 #include "core/util/api_error.h"
-#include "llama_stack/async/spawn.h"
 
 namespace llama_stack::server::routes {
 namespace {
@@ -157,16 +156,6 @@ void check_openai_fields(const json::object& body, InferenceKind kind) {
 bool flag(const json::object& o, std::string_view key) {
   const auto* v = field(o, key);
   return v != nullptr && v->is_bool() && v->get_bool();
-}
-
-// Starts a handler coroutine; whatever it throws becomes the error response
-// (none when the client is gone: 499).
-void start(const Ex& ex, async::Task<void> handler) {
-  async::spawn(std::move(handler), [ex](std::exception_ptr failure) {
-    if (!failure || ex->responded()) return;
-    ApiError error = to_api_error(failure, ex->request().method + " " + ex->request().target);
-    if (error.status() != 499) ex->send_error(error);
-  });
 }
 
 // Runs a streaming call into an SSE response. The response starts with the
@@ -354,30 +343,30 @@ void get_chat_completion(const Services& services, const Ex& ex) {
 void add_inference_routes(RouteTable& table, const Services& services) {
   table.add({"POST", "/v1/inference/chat-completion",
              [&services](const Ex& ex) {
-               start(ex, native_generate(services, ex, InferenceKind::kChat));
+               ex->serve(native_generate(services, ex, InferenceKind::kChat));
              },
              "inference"});
   table.add({"POST", "/v1/inference/completion",
              [&services](const Ex& ex) {
-               start(ex, native_generate(services, ex, InferenceKind::kCompletion));
+               ex->serve(native_generate(services, ex, InferenceKind::kCompletion));
              },
              "inference"});
   table.add({"POST", "/v1/inference/embeddings",
-             [&services](const Ex& ex) { start(ex, native_embeddings(services, ex)); },
+             [&services](const Ex& ex) { ex->serve(native_embeddings(services, ex)); },
              "inference"});
   for (const std::string prefix : {"/v1/openai/v1", "/v1"}) {
     table.add({"POST", prefix + "/chat/completions",
                [&services](const Ex& ex) {
-                 start(ex, openai_generate(services, ex, InferenceKind::kChat));
+                 ex->serve(openai_generate(services, ex, InferenceKind::kChat));
                },
                "inference"});
     table.add({"POST", prefix + "/completions",
                [&services](const Ex& ex) {
-                 start(ex, openai_generate(services, ex, InferenceKind::kCompletion));
+                 ex->serve(openai_generate(services, ex, InferenceKind::kCompletion));
                },
                "inference"});
     table.add({"POST", prefix + "/embeddings",
-               [&services](const Ex& ex) { start(ex, openai_embeddings(services, ex)); },
+               [&services](const Ex& ex) { ex->serve(openai_embeddings(services, ex)); },
                "inference"});
     table.add({"GET", prefix + "/chat/completions",
                [&services](const Ex& ex) { list_chat_completions(services, ex); }, "inference"});

@@ -6,9 +6,13 @@
 #include "core/server/exchange.h"
 #include "core/server/routes/routes.h"
 #include "core/services/services.h"
+#include "llama_stack/async/bridge.h"
+#include "llama_stack/async/when_all.h"
 
 namespace llama_stack::server::routes {
 namespace {
+
+using Ex = std::shared_ptr<Exchange>;
 
 json::array provider_types_for(const Services& services, const std::string& api) {
   static const std::map<std::string, std::string> kRouterApi = {
@@ -48,48 +52,41 @@ json::object provider_info(const ProviderInstance& p, const providers::HealthRes
                       {"health", std::move(health_json)}};
 }
 
-// Collects the health of `instances` (asynchronously: remote checks do I/O)
-// and answers once all have reported.
-void answer_with_health(const std::shared_ptr<Exchange>& ex,
-                        std::vector<const ProviderInstance*> instances, bool single) {
-  struct Gather {
-    std::mutex mutex;
-    std::vector<providers::HealthResponse> results;
-    std::size_t pending;
-  };
-  auto gather = std::make_shared<Gather>();
-  gather->results.resize(instances.size());
-  gather->pending = instances.size();
-  auto finish = [ex, instances, single, gather] {
-    json::array data;
-    for (std::size_t i = 0; i < instances.size(); ++i) {
-      data.push_back(provider_info(*instances[i], gather->results[i]));
-    }
-    if (single) {
-      ex->send_json(200, data.at(0));
-    } else {
-      ex->send_json(200, json::object{{"data", std::move(data)}});
-    }
-  };
-  if (instances.empty()) {
-    finish();
-    return;
+// One provider's health report, as a Task (bridged from the callback API).
+// A check that throws reports "Error" rather than failing the listing.
+async::Task<providers::HealthResponse> health_of(const ProviderInstance& instance,
+                                                 async::Executor* executor) {
+  auto check = async::from_callback<providers::HealthResponse>(
+      executor, {}, [&instance](async::Resolver<providers::HealthResponse> resolve) {
+        instance.impl->health(
+            [resolve](providers::HealthResponse health) { resolve.value(std::move(health)); });
+        return async::CancelFn{};
+      });
+  std::string failure;
+  try {
+    co_return co_await check;
+  } catch (const std::exception& e) {
+    failure = e.what();
   }
+  co_return providers::HealthResponse{"Error", "Health check failed: " + failure};
+}
+
+// Checks the health of `instances` at once (remote checks do I/O) and
+// answers when all have reported, on the connection's thread.
+async::Task<void> answer_with_health(Ex ex, std::vector<const ProviderInstance*> instances,
+                                     bool single) {
+  std::vector<async::Task<providers::HealthResponse>> checks;
+  for (const auto* instance : instances) checks.push_back(health_of(*instance, &ex->executor()));
+  auto all = async::when_all(std::move(checks));
+  std::vector<providers::HealthResponse> results = co_await std::move(all);
+  json::array data;
   for (std::size_t i = 0; i < instances.size(); ++i) {
-    auto report = [gather, i, finish](providers::HealthResponse health) {
-      bool last = false;
-      {
-        std::lock_guard lock(gather->mutex);
-        gather->results[i] = std::move(health);
-        last = --gather->pending == 0;
-      }
-      if (last) finish();
-    };
-    try {
-      instances[i]->impl->health(report);
-    } catch (const std::exception& e) {
-      report({"Error", std::string("Health check failed: ") + e.what()});
-    }
+    data.push_back(provider_info(*instances[i], results[i]));
+  }
+  if (single) {
+    ex->send_json(200, data.at(0));
+  } else {
+    ex->send_json(200, json::object{{"data", std::move(data)}});
   }
 }
 
@@ -179,7 +176,7 @@ void add_provider_routes(RouteTable& table, const Services& services) {
              [&services](const std::shared_ptr<Exchange>& ex) {
                std::vector<const ProviderInstance*> all;
                for (const auto& p : services.providers()) all.push_back(&p);
-               answer_with_health(ex, std::move(all), false);
+               ex->serve(answer_with_health(ex, std::move(all), false));
              },
              "providers"});
   table.add({"GET", "/v1/providers/{provider_id}",
@@ -187,7 +184,7 @@ void add_provider_routes(RouteTable& table, const Services& services) {
                const std::string& id = ex->context().param("provider_id");
                for (const auto& p : services.providers()) {
                  if (p.entry.provider_id == id) {
-                   answer_with_health(ex, {&p}, true);
+                   ex->serve(answer_with_health(ex, {&p}, true));
                    return;
                  }
                }
