@@ -275,6 +275,46 @@ test('native request validation names the field', async () => {
   assert.match(r.json.detail, /temperature/);
 });
 
+test('a malformed field for an Ollama model is a 400 naming it, never sent upstream; the server goes on', async () => {
+  const history = (toolCall) => [
+    { role: 'user', content: 'call tool please' },
+    { role: 'assistant', content: null, tool_calls: [toolCall] },
+    { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
+  ];
+  const cases = [
+    // Issue 9: a tool call without "function" was a 500 (an uncaught out_of_range).
+    [chat('llama3.2:3b', { messages: history({ id: 'call_1', type: 'function' }) }), "Field 'messages[1].tool_calls[0].function' is required"],
+    [chat('llama3.2:3b', { messages: history({ id: 'call_1', type: 'function' }), stream: true }), "Field 'messages[1].tool_calls[0].function' is required"],
+    [chat('llama3.2:3b', { messages: history({ id: 'call_1', function: { arguments: '{}' } }) }), "Field 'messages[1].tool_calls[0].function.name' is required"],
+    [chat('llama3.2:3b', { messages: history({ id: 'call_1', function: { name: 'f', arguments: '{oops' } }) }), "messages[1].tool_calls[0].function.arguments"],
+    [chat('llama3.2:3b', { messages: [{ role: 'user', content: [{ type: 'image_url', image_url: {} }] }] }), "Field 'messages[0].content[0].image_url.url' is required"],
+    [chat('llama3.2:3b', { stop: ['x', 1] }), "Field 'stop[1]' must be a string"],
+    [chat('llama3.2:3b', { tools: [{ type: 'function' }] }), "Field 'tools[0].function' is required"],
+  ];
+  for (const [body, message] of cases) {
+    const r = await post('/v1/chat/completions', body);
+    assert.equal(r.status, 400, r.text);
+    assert.ok(r.json.detail.includes(message), `${r.json.detail} does not include ${message}`);
+    assert.ok(r.json.error.message.includes(message), r.text);
+  }
+  assert.equal((await fake.stats()).requests, 0, 'malformed requests never reach the model server');
+
+  // The native route's conversion names its fields too.
+  const native = await post('/v1/inference/chat-completion', {
+    model_id: 'llama3.2:3b',
+    messages: [
+      { role: 'user', content: 'call tool please' },
+      { role: 'assistant', content: '', tool_calls: [{ call_id: 'c1', arguments: {} }] },
+    ],
+  });
+  assert.equal(native.status, 400, native.text);
+  assert.match(native.json.detail, /Field 'messages\[1\]\.tool_calls\[0\]\.tool_name' is required/);
+
+  const next = await post('/v1/chat/completions', chat('llama3.2:3b'));
+  assert.equal(next.status, 200, next.text);
+  assert.equal(next.json.choices[0].message.content, EXPECTED('llama3.2:3b', 'hi there'));
+});
+
 test('completions, OpenAI and native, stream and not', async () => {
   for (const model of ['llama3.2:3b', 'vllm-llama']) {
     const r = await post('/v1/completions', { model, prompt: 'Once upon a time' });

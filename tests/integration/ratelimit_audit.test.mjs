@@ -155,6 +155,12 @@ test('audit log: one event per decision, no secrets; a failing sink does not sto
     const expired = idp.sign({ sub: 'audrey', exp: Math.floor(Date.now() / 1000) - 600 });
     assert.equal((await post(server, expired, chat())).status, 401);
     assert.equal((await fetch(`${server.baseUrl}/v1/models`)).status, 401);
+    // A request the Ollama conversion rejects (issue 9: it was a 500) is audited with its 400.
+    const mallory = idp.sign({ sub: 'mallory', scope: 'basic' });
+    const malformed = await post(server, mallory, chat({
+      messages: [{ role: 'user', content: 'x' }, { role: 'assistant', tool_calls: [{ id: 'c1', type: 'function' }] }],
+    }));
+    assert.equal(malformed.status, 400, malformed.text);
 
     await new Promise((r) => setTimeout(r, 300));
     const text = readFileSync(logFile, 'utf8');
@@ -173,6 +179,12 @@ test('audit log: one event per decision, no secrets; a failing sink does not sto
     assert.equal(request.issuer, ISSUER);
     assert.ok(request.request_id && request.client_ip && request.timestamp);
     assert.equal(events.find((e) => e.event === 'invalid_token').reason, 'expired');
+    const rejected = events.filter((e) => e.event === 'inference_response' && e.principal === 'mallory');
+    assert.equal(rejected.length, 1, JSON.stringify(rejected));
+    assert.equal(rejected[0].status, 400);
+    assert.equal(rejected[0].success, false);
+    assert.match(rejected[0].error, /messages\[1\]\.tool_calls\[0\]\.function/);
+    assert.ok(events.some((e) => e.event === 'inference_request' && e.principal === 'mallory'));
     for (const secret of [token, expired, token.split('.')[2]]) {
       assert.ok(!text.includes(secret), 'no token ever appears in the audit log');
     }

@@ -13,7 +13,7 @@ const json::value* field(const json::object& o, std::string_view key) {
   return it == o.end() || it->value().is_null() ? nullptr : &it->value();
 }
 
-const json::object& as_object(const json::value& v, const std::string& path) {
+const json::object& checked_object(const json::value& v, const std::string& path) {
   if (!v.is_object()) {
     throw JsonFieldError(path, "Field '" + path + "' must be an object, got " +
                                    std::string(json_kind_name(v.kind())));
@@ -21,7 +21,7 @@ const json::object& as_object(const json::value& v, const std::string& path) {
   return v.get_object();
 }
 
-std::string as_string(const json::value& v, const std::string& path) {
+std::string checked_string(const json::value& v, const std::string& path) {
   if (!v.is_string()) {
     throw JsonFieldError(path, "Field '" + path + "' must be a string, got " +
                                    std::string(json_kind_name(v.kind())));
@@ -31,30 +31,31 @@ std::string as_string(const json::value& v, const std::string& path) {
 
 // One InterleavedContentItem → an OpenAI content part.
 json::object content_part(const json::value& item, const std::string& path) {
-  const auto& o = as_object(item, path);
+  const auto& o = checked_object(item, path);
   const auto* type = field(o, "type");
-  const std::string t = type != nullptr ? as_string(*type, path + ".type") : "";
+  if (type == nullptr) throw_missing_field(path + ".type");
+  const std::string t = checked_string(*type, path + ".type");
   if (t == "text") {
     const auto* text = field(o, "text");
     if (text == nullptr)
       throw JsonFieldError(path + ".text", "Field '" + path + ".text' is required");
-    return json::object{{"type", "text"}, {"text", as_string(*text, path + ".text")}};
+    return json::object{{"type", "text"}, {"text", checked_string(*text, path + ".text")}};
   }
   if (t == "image") {
     const auto* image = field(o, "image");
     if (image == nullptr)
       throw JsonFieldError(path + ".image", "Field '" + path + ".image' is required");
-    const auto& img = as_object(*image, path + ".image");
+    const auto& img = checked_object(*image, path + ".image");
     std::string url;
     if (const auto* u = field(img, "url")) {
-      const auto& uo = as_object(*u, path + ".image.url");
+      const auto& uo = checked_object(*u, path + ".image.url");
       const auto* uri = field(uo, "uri");
       if (uri == nullptr)
         throw JsonFieldError(path + ".image.url.uri",
                              "Field '" + path + ".image.url.uri' is required");
-      url = as_string(*uri, path + ".image.url.uri");
+      url = checked_string(*uri, path + ".image.url.uri");
     } else if (const auto* data = field(img, "data")) {
-      url = "data:image/png;base64," + as_string(*data, path + ".image.data");
+      url = "data:image/png;base64," + checked_string(*data, path + ".image.data");
     } else {
       throw JsonFieldError(path + ".image", "Field '" + path + ".image' needs 'url' or 'data'");
     }
@@ -84,18 +85,15 @@ json::value content_of(const json::value& content, const std::string& path) {
     throw JsonFieldError(path,
                          "Field '" + path + "' must be a string, a content item or a list of them");
   }
-  bool all_text = true;
+  // All text (the parts are ours, built above): one string.
   std::string joined;
   for (const auto& part : parts) {
     const auto& p = part.get_object();
-    if (p.at("type").as_string() != "text") {
-      all_text = false;
-      break;
-    }
-    joined += p.at("text").as_string();
+    const auto* text = field(p, "text");
+    if (p.find("image_url") != p.end() || text == nullptr || !text->is_string()) return parts;
+    joined += text->get_string();
   }
-  if (all_text) return json::value(joined);
-  return parts;
+  return json::value(joined);
 }
 
 std::string text_only(const json::value& content, const std::string& path) {
@@ -118,10 +116,10 @@ std::string json_type_of(std::string_view param_type) {
 void apply_sampling(const json::object& body, json::object& out) {
   const auto* sp = field(body, "sampling_params");
   if (sp == nullptr) return;
-  const auto& params = as_object(*sp, "sampling_params");
+  const auto& params = checked_object(*sp, "sampling_params");
   JsonReader reader(*sp, "sampling_params");
   if (const auto* strategy = field(params, "strategy")) {
-    const auto& s = as_object(*strategy, "sampling_params.strategy");
+    const auto& s = checked_object(*strategy, "sampling_params.strategy");
     JsonReader sr(*strategy, "sampling_params.strategy");
     const std::string type = sr.optional_string("type").value_or("greedy");
     if (type == "greedy") {
@@ -157,6 +155,12 @@ void apply_sampling(const json::object& body, json::object& out) {
     if (!stop->is_array())
       throw JsonFieldError("sampling_params.stop",
                            "Field 'sampling_params.stop' must be a list of strings");
+    for (std::size_t i = 0; i < stop->get_array().size(); ++i) {
+      if (!stop->get_array()[i].is_string()) {
+        throw_wrong_type("sampling_params.stop[" + std::to_string(i) + "]", "a string",
+                         stop->get_array()[i]);
+      }
+    }
     out["stop"] = *stop;
   }
 }
@@ -164,7 +168,7 @@ void apply_sampling(const json::object& body, json::object& out) {
 void apply_response_format(const json::object& body, json::object& out) {
   const auto* rf = field(body, "response_format");
   if (rf == nullptr) return;
-  const auto& o = as_object(*rf, "response_format");
+  const auto& o = checked_object(*rf, "response_format");
   JsonReader reader(*rf, "response_format");
   const std::string type = reader.required_string("type");
   if (type == "json_schema") {
@@ -172,6 +176,7 @@ void apply_response_format(const json::object& body, json::object& out) {
     if (schema == nullptr)
       throw JsonFieldError("response_format.json_schema",
                            "Field 'response_format.json_schema' is required");
+    if (!schema->is_object()) throw_wrong_type("response_format.json_schema", "an object", *schema);
     out["response_format"] =
         json::object{{"type", "json_schema"},
                      {"json_schema", json::object{{"name", "response"}, {"schema", *schema}}}};
@@ -232,6 +237,9 @@ NativeRequest native_chat_request(const json::value& body_value) {
           if (auto aj = tc.optional_string("arguments_json")) {
             arguments = *aj;
           } else if (const auto* a = tc.find("arguments")) {
+            if (!a->is_string() && !a->is_object()) {
+              throw_wrong_type(tc.field_path("arguments"), "an object or a string", *a);
+            }
             arguments = a->is_string() ? std::string(a->get_string()) : to_json(*a);
           } else {
             arguments = "{}";
@@ -263,7 +271,7 @@ NativeRequest native_chat_request(const json::value& body_value) {
       json::object properties;
       json::array required;
       if (const auto* params = tool.find("parameters")) {
-        for (const auto& kv : as_object(*params, tp + ".parameters")) {
+        for (const auto& kv : checked_object(*params, tp + ".parameters")) {
           const std::string pp = tp + ".parameters." + std::string(kv.key());
           JsonReader param(kv.value(), pp);
           json::object prop{
@@ -373,13 +381,27 @@ std::optional<json::array> native_metrics(const json::value* usage) {
 }
 
 namespace {
-json::array native_tool_calls(const json::value* calls) {
+
+// Runs `f` over a provider's (OpenAI-shaped) output; a missing or mistyped
+// field there is the upstream's fault: 502, naming the field.
+template <class F>
+auto upstream_checked(F&& f) {
+  try {
+    return f();
+  } catch (const JsonFieldError& e) {
+    throw ApiError::bad_gateway(std::string("Malformed upstream response: ") + e.what());
+  }
+}
+
+json::array native_tool_calls(const JsonReader& message) {
   json::array out;
-  if (calls == nullptr || !calls->is_array()) return out;
-  for (const auto& c : calls->get_array()) {
-    const auto& call = c.as_object();
-    const auto& fn = call.at("function").as_object();
-    const auto* args = field(fn, "arguments");
+  const json::array* calls = message.find_array("tool_calls");
+  if (calls == nullptr) return out;
+  for (std::size_t i = 0; i < calls->size(); ++i) {
+    JsonReader call((*calls)[i], message.element_path("tool_calls", i));
+    JsonReader fn = call.required_object("function");
+    std::string name = fn.required_string("name");
+    const auto* args = fn.find("arguments");
     std::string arguments_json = args == nullptr     ? "{}"
                                  : args->is_string() ? std::string(args->get_string())
                                                      : to_json(*args);
@@ -389,65 +411,75 @@ json::array native_tool_calls(const json::value* calls) {
     } catch (const std::exception&) {
       arguments = arguments_json;
     }
-    const auto* id = field(call, "id");
-    out.push_back(json::object{{"call_id", id != nullptr ? *id : json::value("")},
-                               {"tool_name", fn.at("name")},
+    out.push_back(json::object{{"call_id", call.optional_string("id").value_or("")},
+                               {"tool_name", std::move(name)},
                                {"arguments", std::move(arguments)},
                                {"arguments_json", arguments_json}});
   }
   return out;
 }
 
-const json::object& first_choice(const json::object& response) {
-  const auto* choices = field(response, "choices");
-  if (choices == nullptr || !choices->is_array() || choices->get_array().empty()) {
+JsonReader first_choice(const JsonReader& response) {
+  const json::array* choices = response.find_array("choices");
+  if (choices == nullptr || choices->empty()) {
     throw ApiError::bad_gateway("upstream response has no choices");
   }
-  return choices->get_array()[0].as_object();
+  return JsonReader((*choices)[0], "choices[0]");
 }
+
+std::string_view finish_reason_of(const JsonReader& choice) {
+  const auto* finish = choice.find("finish_reason");
+  return finish != nullptr && finish->is_string() ? std::string_view(finish->get_string()) : "stop";
+}
+
 }  // namespace
 
 json::object native_chat_response(const json::object& response) {
-  const auto& choice = first_choice(response);
-  const auto& message = choice.at("message").as_object();
-  const auto* content = field(message, "content");
-  const auto* finish = field(choice, "finish_reason");
-  auto metrics = native_metrics(field(response, "usage"));
-  return json::object{
-      {"metrics", metrics ? json::value(*metrics) : json::value(nullptr)},
-      {"completion_message",
-       json::object{
-           {"role", "assistant"},
-           {"content", content != nullptr && content->is_string() ? *content : json::value("")},
-           {"stop_reason", stop_reason_of(finish != nullptr && finish->is_string()
-                                              ? std::string_view(finish->get_string())
-                                              : "stop")},
-           {"tool_calls", native_tool_calls(field(message, "tool_calls"))}}},
-      {"logprobs", nullptr},
-  };
+  return upstream_checked([&] {
+    JsonReader r(response);
+    JsonReader choice = first_choice(r);
+    JsonReader message = choice.required_object("message");
+    const auto* content = message.find("content");
+    auto metrics = native_metrics(r.find("usage"));
+    return json::object{
+        {"metrics", metrics ? json::value(*metrics) : json::value(nullptr)},
+        {"completion_message",
+         json::object{
+             {"role", "assistant"},
+             {"content", content != nullptr && content->is_string() ? *content : json::value("")},
+             {"stop_reason", stop_reason_of(finish_reason_of(choice))},
+             {"tool_calls", native_tool_calls(message)}}},
+        {"logprobs", nullptr},
+    };
+  });
 }
 
 json::object native_completion_response(const json::object& response) {
-  const auto& choice = first_choice(response);
-  const auto* text = field(choice, "text");
-  const auto* finish = field(choice, "finish_reason");
-  auto metrics = native_metrics(field(response, "usage"));
-  return json::object{
-      {"metrics", metrics ? json::value(*metrics) : json::value(nullptr)},
-      {"content", text != nullptr && text->is_string() ? *text : json::value("")},
-      {"stop_reason", stop_reason_of(finish != nullptr && finish->is_string()
-                                         ? std::string_view(finish->get_string())
-                                         : "stop")},
-      {"logprobs", nullptr},
-  };
+  return upstream_checked([&] {
+    JsonReader r(response);
+    JsonReader choice = first_choice(r);
+    const auto* text = choice.find("text");
+    auto metrics = native_metrics(r.find("usage"));
+    return json::object{
+        {"metrics", metrics ? json::value(*metrics) : json::value(nullptr)},
+        {"content", text != nullptr && text->is_string() ? *text : json::value("")},
+        {"stop_reason", stop_reason_of(finish_reason_of(choice))},
+        {"logprobs", nullptr},
+    };
+  });
 }
 
 json::object native_embeddings_response(const json::object& response) {
-  json::array embeddings;
-  for (const auto& item : response.at("data").as_array()) {
-    embeddings.push_back(item.at("embedding"));
-  }
-  return json::object{{"embeddings", std::move(embeddings)}};
+  return upstream_checked([&] {
+    JsonReader r(response);
+    const json::array& data = r.required_array("data");
+    json::array embeddings;
+    for (std::size_t i = 0; i < data.size(); ++i) {
+      JsonReader item(data[i], r.element_path("data", i));
+      embeddings.push_back(item.required_array("embedding"));
+    }
+    return json::object{{"embeddings", std::move(embeddings)}};
+  });
 }
 
 json::object NativeChatStream::event(std::string_view type, json::object delta,
@@ -460,46 +492,42 @@ json::object NativeChatStream::event(std::string_view type, json::object delta,
 }
 
 std::vector<json::object> NativeChatStream::on_chunk(const json::object& chunk) {
-  std::vector<json::object> events;
-  if (!started_) {
-    started_ = true;
-    events.push_back(event("start", json::object{{"type", "text"}, {"text", ""}}));
-  }
-  if (const auto* usage = field(chunk, "usage")) usage_ = *usage;
-  const auto* choices = field(chunk, "choices");
-  if (choices == nullptr || !choices->is_array()) return events;
-  for (const auto& c : choices->get_array()) {
-    const auto& choice = c.as_object();
-    if (const auto* delta = field(choice, "delta"); delta != nullptr && delta->is_object()) {
-      const auto& d = delta->get_object();
-      if (const auto* text = field(d, "content");
-          text != nullptr && text->is_string() && !text->get_string().empty()) {
-        events.push_back(event("progress", json::object{{"type", "text"}, {"text", *text}}));
-      }
-      if (const auto* calls = field(d, "tool_calls"); calls != nullptr && calls->is_array()) {
-        for (const auto& tc : calls->get_array()) {
-          const auto& call = tc.as_object();
-          const auto* index = field(call, "index");
-          PendingCall& pending =
-              calls_[index != nullptr && index->is_int64() ? index->get_int64() : 0];
-          if (const auto* id = field(call, "id"); id != nullptr && id->is_string())
-            pending.id = id->get_string();
-          if (const auto* fn = field(call, "function"); fn != nullptr && fn->is_object()) {
-            if (const auto* n = field(fn->get_object(), "name"); n != nullptr && n->is_string())
-              pending.name += n->get_string();
-            if (const auto* a = field(fn->get_object(), "arguments");
-                a != nullptr && a->is_string())
-              pending.arguments += a->get_string();
+  return upstream_checked([&] {
+    std::vector<json::object> events;
+    JsonReader r(chunk);
+    const json::array* choices = r.find_array("choices");
+    if (!started_) {
+      started_ = true;
+      events.push_back(event("start", json::object{{"type", "text"}, {"text", ""}}));
+    }
+    if (const auto* usage = r.find("usage")) usage_ = *usage;
+    if (choices == nullptr) return events;
+    for (std::size_t i = 0; i < choices->size(); ++i) {
+      JsonReader choice((*choices)[i], r.element_path("choices", i));
+      if (auto delta = choice.find_object("delta")) {
+        if (const auto* text = delta->find("content");
+            text != nullptr && text->is_string() && !text->get_string().empty()) {
+          events.push_back(event("progress", json::object{{"type", "text"}, {"text", *text}}));
+        }
+        if (const json::array* calls = delta->find_array("tool_calls")) {
+          for (std::size_t j = 0; j < calls->size(); ++j) {
+            JsonReader call((*calls)[j], delta->element_path("tool_calls", j));
+            PendingCall& pending = calls_[call.optional_int("index").value_or(0)];
+            if (auto id = call.optional_string("id")) pending.id = *id;
+            if (auto fn = call.find_object("function")) {
+              if (auto n = fn->optional_string("name")) pending.name += *n;
+              if (auto a = fn->optional_string("arguments")) pending.arguments += *a;
+            }
           }
         }
       }
+      if (const auto* finish = choice.find("finish_reason");
+          finish != nullptr && finish->is_string()) {
+        stop_reason_ = stop_reason_of(finish->get_string());
+      }
     }
-    if (const auto* finish = field(choice, "finish_reason");
-        finish != nullptr && finish->is_string()) {
-      stop_reason_ = stop_reason_of(finish->get_string());
-    }
-  }
-  return events;
+    return events;
+  });
 }
 
 std::vector<json::object> NativeChatStream::finish() {
@@ -542,23 +570,28 @@ std::vector<json::object> NativeChatStream::finish() {
 }
 
 std::vector<json::object> NativeCompletionStream::on_chunk(const json::object& chunk) {
-  std::vector<json::object> events;
-  if (const auto* usage = field(chunk, "usage")) usage_ = *usage;
-  const auto* choices = field(chunk, "choices");
-  if (choices == nullptr || !choices->is_array()) return events;
-  for (const auto& c : choices->get_array()) {
-    const auto& choice = c.as_object();
-    if (const auto* text = field(choice, "text");
-        text != nullptr && text->is_string() && !text->get_string().empty()) {
-      events.push_back(json::object{
-          {"metrics", nullptr}, {"delta", *text}, {"stop_reason", nullptr}, {"logprobs", nullptr}});
+  return upstream_checked([&] {
+    std::vector<json::object> events;
+    JsonReader r(chunk);
+    const json::array* choices = r.find_array("choices");
+    if (const auto* usage = r.find("usage")) usage_ = *usage;
+    if (choices == nullptr) return events;
+    for (std::size_t i = 0; i < choices->size(); ++i) {
+      JsonReader choice((*choices)[i], r.element_path("choices", i));
+      if (const auto* text = choice.find("text");
+          text != nullptr && text->is_string() && !text->get_string().empty()) {
+        events.push_back(json::object{{"metrics", nullptr},
+                                      {"delta", *text},
+                                      {"stop_reason", nullptr},
+                                      {"logprobs", nullptr}});
+      }
+      if (const auto* finish = choice.find("finish_reason");
+          finish != nullptr && finish->is_string()) {
+        stop_reason_ = stop_reason_of(finish->get_string());
+      }
     }
-    if (const auto* finish = field(choice, "finish_reason");
-        finish != nullptr && finish->is_string()) {
-      stop_reason_ = stop_reason_of(finish->get_string());
-    }
-  }
-  return events;
+    return events;
+  });
 }
 
 std::vector<json::object> NativeCompletionStream::finish() {
@@ -573,6 +606,11 @@ std::string embedding_base64(const json::array& values) {
   std::string bytes;
   bytes.resize(values.size() * 4);
   for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!values[i].is_number()) {
+      throw ApiError::bad_gateway("Malformed upstream response: embedding[" + std::to_string(i) +
+                                  "] must be a number, got " +
+                                  std::string(json_kind_name(values[i].kind())));
+    }
     const float f = static_cast<float>(values[i].to_number<double>());
     std::uint32_t bits = std::bit_cast<std::uint32_t>(f);
     if constexpr (std::endian::native == std::endian::big) bits = __builtin_bswap32(bits);

@@ -1,7 +1,10 @@
 // Conversions between Llama Stack's native inference shapes
 // (/v1/inference/chat-completion, /completion, /embeddings; v0.2.x) and the
-// OpenAI shapes every provider speaks. Request conversions throw ApiError
-// (400) or JsonFieldError naming the offending field.
+// OpenAI shapes every provider speaks. Request conversions (client data)
+// throw ApiError (400) or JsonFieldError naming the offending field, e.g.
+// "messages[1].tool_calls[0].tool_name". Response and stream conversions
+// (a provider's output) throw ApiError 502 naming the field
+// ("Malformed upstream response: Field 'choices[0].message' is required").
 #pragma once
 
 #include <map>

@@ -9,16 +9,19 @@ bool LineSplitter::feed(std::string_view bytes,
     const auto newline = bytes.find('\n');
     if (newline == std::string_view::npos) {
       partial_.append(bytes);
-      return partial_.size() <= max_line;
+      // One byte more than the limit may be the '\r' of a "\r\n".
+      return partial_.size() <= max_line + 1;
     }
     std::string_view piece = bytes.substr(0, newline);
     bytes.remove_prefix(newline + 1);
     if (partial_.empty()) {
       if (!piece.empty() && piece.back() == '\r') piece.remove_suffix(1);
+      if (piece.size() > max_line) return false;
       on_line(piece);
     } else {
       partial_.append(piece);
       if (!partial_.empty() && partial_.back() == '\r') partial_.pop_back();
+      if (partial_.size() > max_line) return false;
       std::string line = std::move(partial_);
       partial_.clear();
       on_line(line);

@@ -14,7 +14,9 @@ namespace llama_stack::inference {
 class LineSplitter {
  public:
   // Calls `on_line` for every complete line (without "\n" or "\r\n").
-  // Returns false (and stops) when the buffered partial line exceeds `max_line`.
+  // Returns false (and stops) at a line longer than `max_line` bytes (not
+  // counting its terminator), wherever the chunk boundaries fall; the lines
+  // before it have been delivered.
   bool feed(std::string_view bytes, const std::function<void(std::string_view)>& on_line,
             std::size_t max_line = 16 * 1024 * 1024);
   // The trailing partial line, if any (at end of stream).

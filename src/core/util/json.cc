@@ -208,19 +208,25 @@ bool JsonReader::has(std::string_view key) const {
   return find(key) != nullptr;
 }
 
+void throw_missing_field(const std::string& path) {
+  throw JsonFieldError(path, "Field '" + path + "' is required");
+}
+
+void throw_wrong_type(const std::string& path, std::string_view expected, const json::value& got) {
+  throw JsonFieldError(path, "Field '" + path + "' must be " + std::string(expected) + ", got " +
+                                 std::string(json_kind_name(got.kind())));
+}
+
 namespace {
 [[noreturn]] void wrong_type(const std::string& path, std::string_view expected,
                              const json::value& got) {
-  throw JsonFieldError(path, "Field '" + path + "' must be " + std::string(expected) + ", got " +
-                                 std::string(json_kind_name(got.kind())));
+  throw_wrong_type(path, expected, got);
 }
 }  // namespace
 
 std::string JsonReader::required_string(std::string_view key) const {
   const json::value* v = find(key);
-  if (v == nullptr) {
-    throw JsonFieldError(field_path(key), "Field '" + field_path(key) + "' is required");
-  }
+  if (v == nullptr) throw_missing_field(field_path(key));
   if (!v->is_string()) wrong_type(field_path(key), "a string", *v);
   return std::string(v->get_string());
 }
@@ -265,6 +271,37 @@ json::object JsonReader::optional_object(std::string_view key) const {
   if (v == nullptr) return {};
   if (!v->is_object()) wrong_type(field_path(key), "an object", *v);
   return v->get_object();
+}
+
+JsonReader JsonReader::required_object(std::string_view key) const {
+  const json::value* v = find(key);
+  if (v == nullptr) throw_missing_field(field_path(key));
+  if (!v->is_object()) wrong_type(field_path(key), "an object", *v);
+  return JsonReader(*v, field_path(key));
+}
+
+std::optional<JsonReader> JsonReader::find_object(std::string_view key) const {
+  const json::value* v = find(key);
+  if (v == nullptr) return std::nullopt;
+  if (!v->is_object()) wrong_type(field_path(key), "an object", *v);
+  return JsonReader(*v, field_path(key));
+}
+
+const json::array& JsonReader::required_array(std::string_view key) const {
+  const json::array* a = find_array(key);
+  if (a == nullptr) throw_missing_field(field_path(key));
+  return *a;
+}
+
+const json::array* JsonReader::find_array(std::string_view key) const {
+  const json::value* v = find(key);
+  if (v == nullptr) return nullptr;
+  if (!v->is_array()) wrong_type(field_path(key), "a list", *v);
+  return &v->get_array();
+}
+
+std::string JsonReader::element_path(std::string_view key, std::size_t i) const {
+  return field_path(key) + "[" + std::to_string(i) + "]";
 }
 
 }  // namespace llama_stack

@@ -55,9 +55,15 @@ class JsonFieldError : public std::runtime_error {
 
 // Typed access to a JSON object that reports the field path on error.
 // A field that is present with value null counts as absent for optional_*.
+// The reader points into the value: it must outlive the reader (temporaries
+// are refused at compile time).
 class JsonReader {
  public:
   JsonReader(const json::value& value, std::string path = "");
+  JsonReader(const json::object& object, std::string path = "")
+      : object_(&object), path_(std::move(path)) {}
+  JsonReader(json::value&&, std::string = "") = delete;
+  JsonReader(json::object&&, std::string = "") = delete;
 
   const json::object& object() const { return *object_; }
   const std::string& path() const { return path_; }
@@ -72,6 +78,17 @@ class JsonReader {
   // Returns the object at `key` or an empty object when absent/null.
   json::object optional_object(std::string_view key) const;
   const json::value* find(std::string_view key) const;
+  // The object at `key` as a reader whose paths continue from it
+  // ("messages[1].tool_calls[0].function"); throws when absent or not an object.
+  JsonReader required_object(std::string_view key) const;
+  // As required_object, but nullopt when absent/null.
+  std::optional<JsonReader> find_object(std::string_view key) const;
+  // The array at `key`; throws when absent or not an array.
+  const json::array& required_array(std::string_view key) const;
+  // The array at `key`, nullptr when absent/null; throws when not an array.
+  const json::array* find_array(std::string_view key) const;
+  // "path.key[i]", the path of element `i` of the array at `key`.
+  std::string element_path(std::string_view key, std::size_t i) const;
 
  private:
   const json::object* object_;
@@ -80,5 +97,11 @@ class JsonReader {
 
 // A short human name for a JSON kind ("string", "object", ...).
 std::string_view json_kind_name(json::kind kind);
+
+// Throw JsonFieldError "Field '<path>' is required" and "Field '<path>' must
+// be <expected>, got <kind of got>", for checks JsonReader has no accessor for.
+[[noreturn]] void throw_missing_field(const std::string& path);
+[[noreturn]] void throw_wrong_type(const std::string& path, std::string_view expected,
+                                   const json::value& got);
 
 }  // namespace llama_stack

@@ -78,8 +78,59 @@ TEST(JsonReader, NullCountsAsAbsent) {
   EXPECT_THROW(reader.required_string("provider_id"), JsonFieldError);
 }
 
+TEST(JsonReader, NestedObjectsAndArraysCarryThePath) {
+  json::value v = parse_json(R"({"messages": [{"role": "user", "tool_calls": [{"id": "c"}]}],
+                                 "meta": null, "n": 1})");
+  JsonReader body(v);
+  const json::array& messages = body.required_array("messages");
+  JsonReader msg(messages[0], body.element_path("messages", 0));
+  EXPECT_EQ(msg.path(), "messages[0]");
+  JsonReader call(msg.required_array("tool_calls")[0], msg.element_path("tool_calls", 0));
+  try {
+    call.required_object("function");
+    FAIL();
+  } catch (const JsonFieldError& e) {
+    EXPECT_EQ(e.path, "messages[0].tool_calls[0].function");
+    EXPECT_STREQ(e.what(), "Field 'messages[0].tool_calls[0].function' is required");
+  }
+  EXPECT_FALSE(body.find_object("meta").has_value()) << "null counts as absent";
+  EXPECT_EQ(body.find_array("meta"), nullptr);
+  EXPECT_FALSE(msg.find_object("absent").has_value());
+  EXPECT_THROW(msg.find_object("role"), JsonFieldError);
+}
+
+TEST(JsonReader, NestedAccessorsRejectOtherKinds) {
+  json::value v = parse_json(R"({"a": 1, "b": {"c": []}})");
+  JsonReader r(v, "x");
+  try {
+    r.required_object("a");
+    FAIL();
+  } catch (const JsonFieldError& e) {
+    EXPECT_STREQ(e.what(), "Field 'x.a' must be an object, got integer");
+  }
+  EXPECT_THROW(r.find_object("a"), JsonFieldError);
+  EXPECT_THROW(r.required_array("b"), JsonFieldError);
+  EXPECT_THROW(r.find_array("a"), JsonFieldError);
+  EXPECT_THROW(r.required_array("missing"), JsonFieldError);
+  EXPECT_TRUE(r.required_object("b").required_array("c").empty());
+  try {
+    r.required_object("b").required_object("c");
+    FAIL();
+  } catch (const JsonFieldError& e) {
+    EXPECT_EQ(e.path, "x.b.c");
+  }
+}
+
+TEST(JsonReader, ReadsAnObjectInPlace) {
+  const json::object o = parse_json(R"({"k": "v"})").as_object();
+  JsonReader r(o, "o");
+  EXPECT_EQ(&r.object(), &o);
+  EXPECT_EQ(r.required_string("k"), "v");
+}
+
 TEST(JsonReader, RejectsNonObjects) {
-  EXPECT_THROW(JsonReader(json::value(json::array{})), JsonFieldError);
+  const json::value array = json::array{};
+  EXPECT_THROW(JsonReader{array}, JsonFieldError);
 }
 
 }  // namespace
