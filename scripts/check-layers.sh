@@ -3,9 +3,8 @@
 #  1. Asio and Beast are included only by the transport (src/core/server/transport/).
 #  2. The async layer (include/llama_stack/async/) and the public headers include
 #     nothing from src/ and no Asio: routers and providers can use them freely.
-#  3. Core code below the server (async, util, config, storage, auth, security,
-#     registry, routing, inference, log) does not include server routes or the
-#     Stack.
+#  3. Layers: base → net → core → providers → server → transport → app (the
+#     CMake libraries); no file includes a higher layer.
 #  4. The Stack (the composition root) includes no server header: routes are
 #     built from Services (src/core/services/).
 #  5. No co_await inside the conditional operator: GCC 12 miscompiles it.
@@ -33,10 +32,20 @@ while IFS= read -r line; do
   fail "public header includes src/ or the transport: $line"
 done < <(grep -rnE '#include "core/|#include <boost/(asio|beast)' include || true)
 
-lower='src/core/(async|util|config|storage|auth|security|registry|routing|inference|log)/'
-while IFS= read -r line; do
-  fail "lower layer includes the server routes or the Stack: $line"
-done < <(grep -rnE '#include "core/(server/routes/|stack\.h)' src/core | grep -E "^${lower}" || true)
+# Layers, lowest first (the CMake libraries of the same names; see
+# docs/architecture.md): base → net → core → providers → server → transport → app.
+# A file may include its own layer and lower ones only.
+check_layer() {  # name, file regex, forbidden include regex
+  while IFS= read -r line; do
+    fail "$1 includes a higher layer: $line"
+  done < <(grep -rnE '#include "' src | grep -E "^($2)" | grep -E "#include \"($3)" || true)
+}
+net_files='src/core/http/|src/core/runtime/|src/core/server/transport/(asio_impl|io_runtime|http_client)\.cc|src/core/server/transport/(asio_access|watchdog)\.h'
+check_layer base 'src/core/(util|log)/' 'core/(config|storage|auth|security|registry|routing|inference|services|server|http|runtime)/|core/stack\.h|providers/|app/'
+check_layer net "$net_files" 'core/(config|storage|auth|security|registry|routing|inference|services)/|core/server/(routes|filters)/|core/server/[a-z_]+\.h|core/stack\.h|providers/|app/'
+check_layer core 'src/core/(config|storage|auth|security|registry|routing|inference|services)/|src/core/stack\.' 'core/server/|providers/|app/'
+check_layer providers 'src/providers/' 'core/server/|app/'
+check_layer server 'src/core/server/[a-z_]+\.|src/core/server/(routes|filters)/' 'core/server/transport/|providers/|app/'
 
 while IFS= read -r line; do
   fail "the Stack includes a server header: $line"

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "core/auth/auth_config.h"
+#include "core/http/http_types.h"
 #include "core/runtime/io_runtime.h"
-#include "core/server/http_types.h"
 #include "llama_stack/apis/resources.h"
 
 namespace llama_stack::auth {
@@ -52,7 +52,7 @@ struct AuthResult {
 class Authenticator {
  public:
   virtual ~Authenticator() = default;
-  virtual void authenticate(const std::string& token, const server::HttpRequest& request,
+  virtual void authenticate(const std::string& token, const http::HttpRequest& request,
                             std::function<void(AuthResult)> done) = 0;
 };
 

@@ -113,7 +113,7 @@ class CachingAuthenticator : public Authenticator {
  public:
   explicit CachingAuthenticator(std::size_t cache_size) : cache_(cache_size) {}
 
-  void authenticate(const std::string& token, const server::HttpRequest& request,
+  void authenticate(const std::string& token, const http::HttpRequest& request,
                     std::function<void(AuthResult)> done) final {
     const std::string key = sha256_hex(token);
     if (auto cached = cache_.get(key)) {
@@ -126,7 +126,7 @@ class CachingAuthenticator : public Authenticator {
  protected:
   // Decides on a token that is not cached; `cache_key` is its hash.
   virtual void verify(const std::string& token, const std::string& cache_key,
-                      const server::HttpRequest& request, std::function<void(AuthResult)> done) = 0;
+                      const http::HttpRequest& request, std::function<void(AuthResult)> done) = 0;
   // Caches a positive result until `expires_at` (unix seconds).
   void remember(const std::string& cache_key, const AuthResult& result, std::int64_t expires_at) {
     cache_.put(cache_key, result, expires_at);
@@ -148,7 +148,7 @@ class JwksAuthenticator final : public CachingAuthenticator {
             runtime, client_options(config_.verify_tls, config_.tls_cafile, config_.timeout))) {}
 
  protected:
-  void verify(const std::string& token, const std::string& key, const server::HttpRequest&,
+  void verify(const std::string& token, const std::string& key, const http::HttpRequest&,
               std::function<void(AuthResult)> done) override {
     auto decoded = decode_jwt(token, max_token_bytes_);
     if (auto* error = std::get_if<JwtError>(&decoded)) {
@@ -304,7 +304,7 @@ class IntrospectionAuthenticator final : public CachingAuthenticator {
             runtime, client_options(config_.verify_tls, config_.tls_cafile, config_.timeout))) {}
 
  protected:
-  void verify(const std::string& token, const std::string& key, const server::HttpRequest&,
+  void verify(const std::string& token, const std::string& key, const http::HttpRequest&,
               std::function<void(AuthResult)> done) override {
     const auto& in = *config_.introspection;
     http::ClientRequest request;
@@ -380,7 +380,7 @@ class CustomAuthenticator final : public CachingAuthenticator {
             runtime, client_options(config_.verify_tls, config_.tls_cafile, config_.timeout))) {}
 
  protected:
-  void verify(const std::string& token, const std::string& key, const server::HttpRequest& request,
+  void verify(const std::string& token, const std::string& key, const http::HttpRequest& request,
               std::function<void(AuthResult)> done) override {
     // The payload Llama Stack defines: the key, and the request it came with.
     json::object headers;

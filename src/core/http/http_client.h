@@ -20,8 +20,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/http/http_types.h"
 #include "core/runtime/io_runtime.h"
-#include "core/server/http_types.h"
 
 namespace llama_stack::http {
 
@@ -36,14 +36,14 @@ struct ClientOptions {
 struct ClientRequest {
   std::string method = "GET";
   std::string url;  // absolute http(s) URL
-  server::Headers headers;
+  http::Headers headers;
   std::string body;
   std::optional<std::chrono::milliseconds> read_timeout;  // overrides ClientOptions
 };
 
 struct ClientResponseHead {
   int status = 0;
-  server::Headers headers;
+  http::Headers headers;
 };
 
 enum class ClientErrorKind {
@@ -78,7 +78,7 @@ class RequestHandle {
 struct ClientResult {
   std::optional<ClientError> error;
   int status = 0;
-  server::Headers headers;
+  http::Headers headers;
   std::string body;
 };
 

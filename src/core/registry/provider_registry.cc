@@ -1,27 +1,8 @@
 #include "core/registry/provider_registry.h"
 
 #include "core/registry/apis.h"
-#include "providers/inline/inline_providers.h"
-#include "providers/remote/inference/remote_inference.h"
 
 namespace llama_stack::registry {
-namespace {
-
-// The one list of built-in providers.
-std::vector<providers::ProviderSpec> builtin_provider_specs() {
-  return {
-      providers::remote::ollama_spec(),       providers::remote::vllm_spec(),
-      providers::remote::openai_spec(),       providers::inline_::faiss_spec(),
-      providers::inline_::llama_guard_spec(),
-  };
-}
-
-}  // namespace
-
-const ProviderRegistry& ProviderRegistry::builtin() {
-  static const ProviderRegistry registry(builtin_provider_specs());
-  return registry;
-}
 
 ProviderRegistry::ProviderRegistry(std::vector<providers::ProviderSpec> specs)
     : specs_(std::move(specs)) {}

@@ -1,6 +1,6 @@
 // The explicit list of provider types this build implements. No static
 // self-registration: adding a provider means adding one line to
-// builtin_provider_specs() (provider_registry.cc).
+// builtin_provider_specs() (src/providers/builtin_registry.cc).
 #pragma once
 
 #include <string>

@@ -1,6 +1,5 @@
-// Transport-neutral HTTP request/response types. The transport (Beast, in
-// transport/) fills HttpRequest and renders HttpResponse; nothing else in the
-// server sees the HTTP library.
+// What a handler answers through (ResponseSink), and the HTTP types of the
+// net layer under their server names.
 #pragma once
 
 #include <chrono>
@@ -13,47 +12,13 @@
 #include <utility>
 #include <vector>
 
+#include "core/http/http_types.h"
+
 namespace llama_stack::server {
 
-// Header list with case-insensitive lookup. Names are stored lower-case.
-class Headers {
- public:
-  using Entry = std::pair<std::string, std::string>;
-
-  void add(std::string_view name, std::string value);
-  // Replaces every header named `name`.
-  void set(std::string_view name, std::string value);
-  std::optional<std::string_view> get(std::string_view name) const;
-  bool contains(std::string_view name) const { return get(name).has_value(); }
-  const std::vector<Entry>& entries() const { return entries_; }
-  bool empty() const { return entries_.empty(); }
-
- private:
-  std::vector<Entry> entries_;
-};
-
-struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // raw request target, e.g. "/v1/models?limit=2"
-  std::string path;    // path without the query, as sent (route params are decoded)
-  std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
-  Headers headers;
-  std::string body;
-  std::string remote_address;  // peer IP, without port
-  std::uint16_t remote_port = 0;
-  bool tls = false;
-  // The verified client certificate subject, when mTLS is on.
-  std::string client_certificate_subject;
-
-  std::optional<std::string_view> query_param(std::string_view name) const;
-};
-
-struct HttpResponse {
-  int status = 200;
-  Headers headers;  // content-type is set from `content_type` if not present
-  std::string content_type = "application/json";
-  std::string body;
-};
+using http::Headers;
+using http::HttpRequest;
+using http::HttpResponse;
 
 // Where a handler sends its answer. Exactly one of send() or
 // start_stream()+...+end_stream() is called per request. Implementations are

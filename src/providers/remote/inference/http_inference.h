@@ -17,7 +17,7 @@ struct UpstreamCall {
   std::string provider_id;
   std::string url;
   std::string method = "POST";
-  server::Headers headers;
+  http::Headers headers;
   json::object body;
   StreamFormat stream = StreamFormat::kNone;
   std::size_t max_body = 64 * 1024 * 1024;

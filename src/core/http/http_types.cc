@@ -1,9 +1,9 @@
-#include "core/server/http_types.h"
+#include "core/http/http_types.h"
 
 #include <algorithm>
 #include <cctype>
 
-namespace llama_stack::server {
+namespace llama_stack::http {
 namespace {
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -43,4 +43,4 @@ std::optional<std::string_view> HttpRequest::query_param(std::string_view name) 
   return std::nullopt;
 }
 
-}  // namespace llama_stack::server
+}  // namespace llama_stack::http

@@ -1,0 +1,26 @@
+// ProviderRegistry::builtin(): the one list of built-in providers. Lives with
+// the providers (not in core), so core does not depend on them.
+#include "core/registry/provider_registry.h"
+#include "providers/inline/inline_providers.h"
+#include "providers/remote/inference/remote_inference.h"
+
+namespace llama_stack::registry {
+namespace {
+
+// The one list of built-in providers.
+std::vector<providers::ProviderSpec> builtin_provider_specs() {
+  return {
+      providers::remote::ollama_spec(),       providers::remote::vllm_spec(),
+      providers::remote::openai_spec(),       providers::inline_::faiss_spec(),
+      providers::inline_::llama_guard_spec(),
+  };
+}
+
+}  // namespace
+
+const ProviderRegistry& ProviderRegistry::builtin() {
+  static const ProviderRegistry registry(builtin_provider_specs());
+  return registry;
+}
+
+}  // namespace llama_stack::registry
