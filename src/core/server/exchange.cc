@@ -134,12 +134,25 @@ void Exchange::decorate(Headers& headers) const {
   for (const auto& [name, value] : context_.response_headers.entries()) headers.set(name, value);
 }
 
-void Exchange::log_access(int status, std::size_t bytes) const {
+Exchange::~Exchange() {
+  if (!completed_.load())
+    complete(stream_status_ == 0 ? 499 : stream_status_, stream_bytes_, stream_status_ != 0, false);
+}
+
+void Exchange::complete(int status, std::size_t bytes, bool streamed, bool completed) {
+  if (completed_.exchange(true)) return;
   const auto elapsed = std::chrono::steady_clock::now() - context_.start;
   const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
   const auto& r = context_.request;
   LS_INFO(kServer, "{} \"{} {}\" {} {} {:.3f}ms trace={}", r.remote_address, r.method, r.target,
           status, bytes, ms, context_.trace_id);
+  if (on_complete) {
+    try {
+      on_complete(*this, ResponseSummary{status, bytes, elapsed, streamed, completed});
+    } catch (const std::exception& e) {
+      LS_ERROR(kServer, "on_response hook failed for {} {}: {}", r.method, r.target, e.what());
+    }
+  }
 }
 
 void Exchange::send(HttpResponse response) {
@@ -149,7 +162,7 @@ void Exchange::send(HttpResponse response) {
     return;
   }
   decorate(response.headers);
-  log_access(response.status, response.body.size());
+  complete(response.status, response.body.size(), false, true);
   sink_->send(std::move(response));
 }
 
@@ -194,12 +207,12 @@ void Exchange::write_chunk(std::string data) {
 
 void Exchange::abort() {
   responded_.store(true);
-  log_access(stream_status_ == 0 ? 499 : stream_status_, stream_bytes_);
+  complete(stream_status_ == 0 ? 499 : stream_status_, stream_bytes_, stream_status_ != 0, false);
   sink_->abort();
 }
 
 void Exchange::end_stream() {
-  log_access(stream_status_, stream_bytes_);
+  complete(stream_status_, stream_bytes_, true, !cancelled());
   sink_->end_stream();
 }
 

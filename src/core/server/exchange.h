@@ -49,6 +49,16 @@ struct RequestContext {
   json::value json_body() const;
 };
 
+// How an exchange ended, for filters' on_response (telemetry, metrics, audit).
+struct ResponseSummary {
+  int status = 0;         // what the client got; 499 when it went away first
+  std::size_t bytes = 0;  // body bytes sent
+  std::chrono::steady_clock::duration duration{};  // since the request arrived
+  bool streamed = false;
+  // False when the response did not finish: aborted, or the client went away.
+  bool completed = true;
+};
+
 // Runs continuations on the exchange's connection thread (ResponseSink::post).
 class SinkExecutor final : public async::Executor {
  public:
@@ -63,8 +73,11 @@ class SinkExecutor final : public async::Executor {
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
   Exchange(HttpRequest request, std::shared_ptr<ResponseSink> sink);
+  // An exchange that never answered (the client went away) completes as 499.
+  ~Exchange();
 
   RequestContext& context() { return context_; }
+  const RequestContext& context() const { return context_; }
   const HttpRequest& request() const { return context_.request; }
 
   void send(HttpResponse response);
@@ -103,6 +116,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // how a filter that returned kPending continues the chain.
   std::size_t next_filter = 0;
   std::function<void(const std::shared_ptr<Exchange>&)> resume_chain;
+  // Called once when the exchange is over (the response sent or the stream
+  // ended, aborted, or abandoned), on whichever thread ended it. Set by
+  // ServerCore to run the filters' on_response hooks.
+  std::function<void(const Exchange&, const ResponseSummary&)> on_complete;
   void resume() {
     if (resume_chain) resume_chain(shared_from_this());
   }
@@ -112,7 +129,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
  private:
   void decorate(Headers& headers) const;
-  void log_access(int status, std::size_t bytes) const;
+  // The access-log line and on_complete, once.
+  void complete(int status, std::size_t bytes, bool streamed, bool completed);
 
   RequestContext context_;
   std::shared_ptr<ResponseSink> sink_;
@@ -121,6 +139,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::mutex cancel_mutex_;
   std::vector<std::unique_ptr<std::stop_callback<std::function<void()>>>> cancel_callbacks_;
   std::atomic<bool> responded_{false};
+  std::atomic<bool> completed_{false};
   int stream_status_ = 0;
   std::size_t stream_bytes_ = 0;
 };

@@ -74,6 +74,11 @@ void ServerCore::dispatch(const std::shared_ptr<Exchange>& exchange) const {
     context.route_table = &routes_.routes();
     context.path_params = std::move(match.params);
     exchange->next_filter = 0;
+    exchange->on_complete = [this](const Exchange& ex, const ResponseSummary& summary) {
+      for (std::size_t i = std::min(ex.next_filter, filters_.size()); i-- > 0;) {
+        filters_[i]->on_response(ex, summary);
+      }
+    };
     exchange->resume_chain = [this](const std::shared_ptr<Exchange>& ex) { resume(ex); };
     run_chain(exchange);
   } catch (...) {

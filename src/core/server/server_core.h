@@ -30,6 +30,11 @@ class Filter {
   virtual std::string_view name() const = 0;
   // Called once per request, with the route already matched (context().route).
   virtual FilterStatus on_request(const std::shared_ptr<Exchange>& exchange) = 0;
+  // Called once when the exchange is over — answered by the handler or by a
+  // filter, streamed, aborted, or abandoned by the client (status 499) — for
+  // every filter whose on_request ran, in reverse order, on the thread that
+  // ended the exchange. Must not throw or block (telemetry, metrics, audit).
+  virtual void on_response(const Exchange& /*exchange*/, const ResponseSummary& /*summary*/) {}
 };
 
 class ServerCore {
