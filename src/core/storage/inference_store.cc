@@ -1,7 +1,5 @@
 #include "core/storage/inference_store.h"
 
-#include <sqlite3.h>
-
 #include <filesystem>
 
 #include "core/log/log.h"
@@ -12,43 +10,10 @@ namespace {
 
 constexpr std::size_t kMaxQueue = 10'000;
 
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
-      throw StorageError(std::string("inference store: ") + sqlite3_errmsg(db));
-    }
-  }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  Stmt& text(int i, std::string_view s) {
-    sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& integer(int i, std::int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  bool step() {
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    throw StorageError(std::string("inference store: ") + sqlite3_errmsg(db_));
-  }
-  std::string column_text(int i) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
-    return p == nullptr ? std::string() : std::string(p);
-  }
-  std::int64_t column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
+constexpr const char* kTable = "chat_completions";
 
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-json::value owner_of(const Stmt& s) {
-  const std::string text = s.column_text(5);
+json::value owner_of(const SqlRow& row) {
+  const std::string text = sql_text(row, "owner");
   if (text.empty()) return nullptr;
   try {
     return parse_json(text);
@@ -57,17 +22,17 @@ json::value owner_of(const Stmt& s) {
   }
 }
 
-json::object row_to_object(const Stmt& s) {
-  // columns: id, created, model, choices, input_messages
-  json::object out{{"id", s.column_text(0)},
+json::object row_to_object(const SqlRow& row) {
+  const std::string id = sql_text(row, "id");
+  json::object out{{"id", id},
                    {"object", "chat.completion"},
-                   {"created", s.column_int(1)},
-                   {"model", s.column_text(2)}};
+                   {"created", sql_int(row, "created")},
+                   {"model", sql_text(row, "model")}};
   try {
-    out["choices"] = parse_json(s.column_text(3));
-    out["input_messages"] = parse_json(s.column_text(4));
+    out["choices"] = parse_json(sql_text(row, "choices"));
+    out["input_messages"] = parse_json(sql_text(row, "input_messages"));
   } catch (const std::exception& e) {
-    LS_WARN(kInference, "inference store row {} is corrupt: {}", s.column_text(0), e.what());
+    LS_WARN(kInference, "inference store row {} is corrupt: {}", id, e.what());
     out["choices"] = json::array{};
     out["input_messages"] = json::array{};
   }
@@ -76,45 +41,33 @@ json::object row_to_object(const Stmt& s) {
 
 }  // namespace
 
-InferenceStore::InferenceStore(const std::string& db_path) {
-  std::error_code ec;
-  const auto parent = std::filesystem::path(db_path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (sqlite3_open_v2(db_path.c_str(), &db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
-    db_ = nullptr;
-    throw StorageError("cannot open inference store '" + db_path + "': " + message);
+InferenceStore::InferenceStore(const std::string& db_path)
+    : InferenceStore([&] {
+        try {
+          return open_sqlite_sql_store(db_path);
+        } catch (const StorageError& e) {
+          throw StorageError("cannot open inference store '" + db_path + "': " + e.what());
+        }
+      }()) {}
+
+InferenceStore::InferenceStore(std::shared_ptr<SqlStore> store) : store_(std::move(store)) {
+  store_->create_table(kTable, {{"id", SqlType::kText, true},
+                                {"created", SqlType::kInteger},
+                                {"model", SqlType::kText},
+                                {"choices", SqlType::kJson},
+                                {"input_messages", SqlType::kJson},
+                                {"owner", SqlType::kJson},
+                                {"seq", SqlType::kInteger}});
+  store_->create_index(kTable, "chat_completions_created", {"created"});
+  // Rows from before `seq` existed get one, in the order of their creation.
+  std::vector<SqlRow> legacy =
+      store_->fetch({kTable, {{"seq", std::monostate{}}}, {{"created", false}}, {}, {}});
+  if (auto last = store_->fetch_one({kTable, {}, {{"seq", true}}, {}, {}})) {
+    next_seq_ = sql_int(*last, "seq") + 1;
   }
-  sqlite3_busy_timeout(db_, 5000);
-  for (const char* sql :
-       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-        "CREATE TABLE IF NOT EXISTS chat_completions (id TEXT PRIMARY KEY, created INTEGER, "
-        "model TEXT, choices TEXT, input_messages TEXT)",
-        "CREATE INDEX IF NOT EXISTS chat_completions_created ON chat_completions(created)"}) {
-    char* error = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-      std::string message = error != nullptr ? error : "unknown error";
-      sqlite3_free(error);
-      sqlite3_close(db_);
-      db_ = nullptr;
-      throw StorageError("inference store '" + db_path + "': " + message);
-    }
-  }
-  // The owner column (for access checks) came after the first schema.
-  if (sqlite3_exec(db_, "SELECT owner FROM chat_completions LIMIT 0", nullptr, nullptr, nullptr) !=
-      SQLITE_OK) {
-    char* error = nullptr;
-    if (sqlite3_exec(db_, "ALTER TABLE chat_completions ADD COLUMN owner TEXT", nullptr, nullptr,
-                     &error) != SQLITE_OK) {
-      std::string message = error != nullptr ? error : "unknown error";
-      sqlite3_free(error);
-      sqlite3_close(db_);
-      db_ = nullptr;
-      throw StorageError("inference store '" + db_path + "': " + message);
-    }
+  for (auto& row : legacy) {
+    row["seq"] = next_seq_++;
+    store_->upsert(kTable, row);
   }
   writer_ = std::thread([this] { writer_loop(); });
 }
@@ -126,7 +79,6 @@ InferenceStore::~InferenceStore() {
   }
   queue_changed_.notify_all();
   if (writer_.joinable()) writer_.join();
-  if (db_ != nullptr) sqlite3_close(db_);
 }
 
 void InferenceStore::record(json::object completion, json::array input_messages,
@@ -168,17 +120,13 @@ void InferenceStore::write(const Pending& pending) {
     created = it->value().get_int64();
   json::value choices = json::array{};
   if (auto it = c.find("choices"); it != c.end()) choices = it->value();
-  std::lock_guard lock(db_mutex_);
-  Stmt s(db_,
-         "INSERT OR REPLACE INTO chat_completions (id, created, model, choices, input_messages, "
-         "owner) VALUES (?, ?, ?, ?, ?, ?)");
-  s.text(1, str("id"))
-      .integer(2, created)
-      .text(3, str("model"))
-      .text(4, to_json(choices))
-      .text(5, to_json(pending.input_messages))
-      .text(6, to_json(pending.owner));
-  s.step();
+  store_->upsert(kTable, SqlRow{{"id", str("id")},
+                                {"created", created},
+                                {"model", str("model")},
+                                {"choices", to_json(choices)},
+                                {"input_messages", to_json(pending.input_messages)},
+                                {"owner", to_json(pending.owner)},
+                                {"seq", next_seq_++}});
 }
 
 void InferenceStore::flush() {
@@ -191,48 +139,32 @@ std::optional<InferenceStore::Page> InferenceStore::list(const std::optional<std
                                                          const std::optional<std::string>& model,
                                                          const Visible& visible) {
   flush();
-  std::lock_guard lock(db_mutex_);
-  std::int64_t cursor_created = 0, cursor_rowid = 0;
+  SqlQuery query{kTable, {}, {{"created", descending}, {"seq", descending}}, {}, {}};
+  if (model) query.where.emplace_back("model", *model);
   if (after) {
-    Stmt c(db_, "SELECT created, rowid FROM chat_completions WHERE id = ?");
-    c.text(1, *after);
-    if (!c.step()) return std::nullopt;
-    cursor_created = c.column_int(0);
-    cursor_rowid = c.column_int(1);
+    auto cursor = store_->fetch_one({kTable, {{"id", *after}}, {}, {}, {}});
+    if (!cursor) return std::nullopt;
+    query.after = {sql_int(*cursor, "created"), sql_int(*cursor, "seq")};
   }
-  std::string sql =
-      "SELECT id, created, model, choices, input_messages, owner FROM chat_completions WHERE 1=1";
-  if (model) sql += " AND model = ?1";
-  if (after) {
-    sql += descending ? " AND (created < ?2 OR (created = ?2 AND rowid < ?3))"
-                      : " AND (created > ?2 OR (created = ?2 AND rowid > ?3))";
-  }
-  sql += descending ? " ORDER BY created DESC, rowid DESC" : " ORDER BY created ASC, rowid ASC";
-  Stmt s(db_, sql.c_str());
-  if (model) s.text(1, *model);
-  if (after) s.integer(2, cursor_created).integer(3, cursor_rowid);
   Page page;
-  while (s.step()) {
-    if (visible && !visible(owner_of(s))) continue;
+  store_->scan(query, [&](SqlRow row) {
+    if (visible && !visible(owner_of(row))) return true;
     if (static_cast<int>(page.data.size()) == limit) {
       page.has_more = true;
-      break;
+      return false;
     }
-    page.data.push_back(row_to_object(s));
-  }
+    page.data.push_back(row_to_object(row));
+    return true;
+  });
   return page;
 }
 
 std::optional<json::object> InferenceStore::get(const std::string& id, const Visible& visible) {
   flush();
-  std::lock_guard lock(db_mutex_);
-  Stmt s(db_,
-         "SELECT id, created, model, choices, input_messages, owner FROM chat_completions WHERE "
-         "id = ?");
-  s.text(1, id);
-  if (!s.step()) return std::nullopt;
-  if (visible && !visible(owner_of(s))) return std::nullopt;
-  return row_to_object(s);
+  auto row = store_->fetch_one({kTable, {{"id", id}}, {}, {}, {}});
+  if (!row) return std::nullopt;
+  if (visible && !visible(owner_of(*row))) return std::nullopt;
+  return row_to_object(*row);
 }
 
 }  // namespace llama_stack::storage

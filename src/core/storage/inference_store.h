@@ -1,6 +1,8 @@
 // The inference store: OpenAI chat completions recorded for
 // GET /v1/openai/v1/chat/completions[/{id}] (Llama Stack's `inference_store`).
-// SQLite table chat_completions(id, created, model, choices, input_messages).
+// Table chat_completions(id, created, model, choices, input_messages, owner,
+// seq) in a SqlStore (SQLite today; any backend of sql_store.h). `seq` orders
+// completions created in the same second by arrival.
 //
 // Writes are queued and done by one writer thread, off the request path;
 // reads first wait for queued writes, so a client reads its own writes.
@@ -18,9 +20,8 @@
 #include <string>
 #include <thread>
 
+#include "core/storage/sql_store.h"
 #include "core/util/json.h"
-
-struct sqlite3;
 
 namespace llama_stack::storage {
 
@@ -28,6 +29,8 @@ class InferenceStore {
  public:
   // Opens (creating folders and table). Throws StorageError.
   explicit InferenceStore(const std::string& db_path);
+  // On any SqlStore (creates or migrates the table). Throws StorageError.
+  explicit InferenceStore(std::shared_ptr<SqlStore> store);
   ~InferenceStore();  // writes what is queued, then closes
   InferenceStore(const InferenceStore&) = delete;
   InferenceStore& operator=(const InferenceStore&) = delete;
@@ -62,8 +65,8 @@ class InferenceStore {
   void writer_loop();
   void write(const Pending& pending);
 
-  sqlite3* db_ = nullptr;
-  std::mutex db_mutex_;
+  std::shared_ptr<SqlStore> store_;
+  std::int64_t next_seq_ = 1;  // writer thread only (after construction)
 
   std::mutex queue_mutex_;
   std::condition_variable queue_changed_;
