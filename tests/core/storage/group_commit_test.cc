@@ -291,6 +291,43 @@ TEST(GroupCommitter, AFailedCommitFailsItsWholeBatchAndTheNextBatchCommits) {
   EXPECT_EQ(store->transactions.load(), 3);
 }
 
+// A store that says when it goes (with the committer's writer state).
+class SignallingStore : public ::llama_stack::testing::StubKVStore {
+ public:
+  explicit SignallingStore(std::promise<void>& gone) : gone_(gone) {}
+  ~SignallingStore() override { gone_.set_value(); }
+
+ private:
+  std::promise<void>& gone_;
+};
+
+// The last owner of a shared committer may go inside a Done callback, on the
+// writer thread itself (the rate-limit filter's committer is owned by every
+// pending request's settle_tokens, and a request can die there): the
+// committer still runs what is queued, then stops, without joining itself.
+TEST(GroupCommitter, ItsLastOwnerMayReleaseItOnTheWriterThread) {
+  std::promise<void> store_gone;
+  auto committer = std::make_shared<GroupCommitter>(std::make_shared<SignallingStore>(store_gone));
+  Gate gate(*committer);  // so that the callback below holds the last reference
+  std::promise<std::thread::id> second_ran;
+  std::thread::id writer_thread;
+  committer->submit(
+      [] {},
+      [&, owner = committer](std::exception_ptr) mutable {
+        writer_thread = std::this_thread::get_id();
+        owner->submit(
+            [] {}, [&](std::exception_ptr) { second_ran.set_value(std::this_thread::get_id()); });
+        owner.reset();  // the last owner: the committer goes here, on its writer thread
+      });
+  committer.reset();
+  gate.release();
+  auto ran = second_ran.get_future();
+  ASSERT_EQ(ran.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_EQ(ran.get(), writer_thread);
+  auto gone = store_gone.get_future();
+  ASSERT_EQ(gone.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+}
+
 TEST(GroupCommitter, ACommitFailureFailsEveryOperationOfTheBatch) {
   auto store = std::make_shared<UncommittableStore>();
   std::promise<std::string> message;
