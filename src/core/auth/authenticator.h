@@ -5,6 +5,7 @@
 // Thread-safety: authenticate() may be called concurrently from any thread.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "core/auth/auth_config.h"
+#include "core/http/http_client.h"
 #include "core/http/http_types.h"
 #include "core/runtime/io_runtime.h"
 #include "llama_stack/apis/resources.h"
@@ -59,6 +61,25 @@ class Authenticator {
 // Builds the authenticator for `config` (oauth2_token with jwks or
 // introspection, or custom). Throws std::runtime_error on bad TLS material.
 std::unique_ptr<Authenticator> make_authenticator(const AuthConfig& config, IoRuntime& runtime);
+
+// The JWKS authenticator refetches the key set for a token with an unknown
+// "kid" at most once per this interval, so that tokens with made-up kids
+// cannot make it fetch once per request.
+inline constexpr std::chrono::seconds kUnknownKidRefetchInterval{10};
+
+// Test seam: how the authenticators reach the identity provider and tell
+// time. make_authenticator(config, runtime) uses HttpClient::create(runtime,
+// options) and std::chrono::steady_clock; tests pass a fake client and a
+// manual clock. Nothing else differs.
+struct AuthenticatorDeps {
+  // Makes the authenticator's HttpClient (called once, with the options
+  // derived from the config: TLS verification, CA file, timeouts).
+  std::function<std::shared_ptr<http::HttpClient>(const http::ClientOptions&)> make_client;
+  // Monotonic time for the JWKS refresh schedule (key_recheck_period,
+  // kUnknownKidRefetchInterval); unset → std::chrono::steady_clock::now.
+  std::function<std::chrono::steady_clock::time_point()> steady_now;
+};
+std::unique_ptr<Authenticator> make_authenticator(const AuthConfig& config, AuthenticatorDeps deps);
 
 // Maps token claims to attributes with `mapping` (claim → attribute): list
 // claims are taken as is, string claims split on whitespace; merged.

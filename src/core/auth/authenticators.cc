@@ -140,12 +140,13 @@ class CachingAuthenticator : public Authenticator {
 
 class JwksAuthenticator final : public CachingAuthenticator {
  public:
-  JwksAuthenticator(const AuthConfig& config, IoRuntime& runtime)
+  JwksAuthenticator(const AuthConfig& config, const AuthenticatorDeps& deps)
       : CachingAuthenticator(config.oauth2.cache_size),
         config_(config.oauth2),
         max_token_bytes_(config.max_token_bytes),
-        client_(http::HttpClient::create(
-            runtime, client_options(config_.verify_tls, config_.tls_cafile, config_.timeout))) {}
+        client_(deps.make_client(
+            client_options(config_.verify_tls, config_.tls_cafile, config_.timeout))),
+        now_(deps.steady_now ? deps.steady_now : std::function<Clock::time_point()>(Clock::now)) {}
 
  protected:
   void verify(const std::string& token, const std::string& key, const http::HttpRequest&,
@@ -208,13 +209,14 @@ class JwksAuthenticator final : public CachingAuthenticator {
   }
 
   // Calls `next` with the current keys, fetching them first when there are
-  // none yet, or when `refresh` (rate-limited to one fetch per 10 s). A stale
-  // set (older than key_recheck_period) is refreshed in the background.
+  // none yet, or when `refresh` (at most one fetch per
+  // kUnknownKidRefetchInterval). A stale set (older than key_recheck_period)
+  // is refreshed in the background.
   void with_keys(bool refresh, std::function<void(std::shared_ptr<const JwkSet>)> next) {
     std::unique_lock lock(mutex_);
-    const auto now = Clock::now();
+    const auto now = now_();
     const bool have = keys_ != nullptr;
-    const bool rate_ok = now - last_attempt_ >= std::chrono::seconds(10) || !attempted_;
+    const bool rate_ok = now - last_attempt_ >= kUnknownKidRefetchInterval || !attempted_;
     if (have && !refresh) {
       auto keys = keys_;
       const bool stale = now - last_success_ >= config_.jwks->key_recheck_period;
@@ -236,7 +238,7 @@ class JwksAuthenticator final : public CachingAuthenticator {
   void start_fetch_locked() {
     fetching_ = true;
     attempted_ = true;
-    last_attempt_ = Clock::now();
+    last_attempt_ = now_();
     http::ClientRequest request;
     request.url = config_.jwks->uri;
     if (config_.jwks->token && !config_.jwks->token->empty()) {
@@ -272,7 +274,7 @@ class JwksAuthenticator final : public CachingAuthenticator {
       std::lock_guard lock(mutex_);
       if (parsed) {
         keys_ = parsed;
-        last_success_ = Clock::now();
+        last_success_ = now_();
       }
       fetching_ = false;
       keys = keys_;
@@ -284,6 +286,7 @@ class JwksAuthenticator final : public CachingAuthenticator {
   OAuth2Config config_;
   std::size_t max_token_bytes_;
   std::shared_ptr<http::HttpClient> client_;
+  std::function<Clock::time_point()> now_;
   std::mutex mutex_;
   std::shared_ptr<const JwkSet> keys_;
   bool fetching_ = false;
@@ -297,11 +300,11 @@ class JwksAuthenticator final : public CachingAuthenticator {
 
 class IntrospectionAuthenticator final : public CachingAuthenticator {
  public:
-  IntrospectionAuthenticator(const AuthConfig& config, IoRuntime& runtime)
+  IntrospectionAuthenticator(const AuthConfig& config, const AuthenticatorDeps& deps)
       : CachingAuthenticator(config.oauth2.cache_size),
         config_(config.oauth2),
-        client_(http::HttpClient::create(
-            runtime, client_options(config_.verify_tls, config_.tls_cafile, config_.timeout))) {}
+        client_(deps.make_client(
+            client_options(config_.verify_tls, config_.tls_cafile, config_.timeout))) {}
 
  protected:
   void verify(const std::string& token, const std::string& key, const http::HttpRequest&,
@@ -373,11 +376,11 @@ class IntrospectionAuthenticator final : public CachingAuthenticator {
 
 class CustomAuthenticator final : public CachingAuthenticator {
  public:
-  CustomAuthenticator(const AuthConfig& config, IoRuntime& runtime)
+  CustomAuthenticator(const AuthConfig& config, const AuthenticatorDeps& deps)
       : CachingAuthenticator(config.custom.cache_ttl.count() > 0 ? 10'000 : 0),
         config_(config.custom),
-        client_(http::HttpClient::create(
-            runtime, client_options(config_.verify_tls, config_.tls_cafile, config_.timeout))) {}
+        client_(deps.make_client(
+            client_options(config_.verify_tls, config_.tls_cafile, config_.timeout))) {}
 
  protected:
   void verify(const std::string& token, const std::string& key, const http::HttpRequest& request,
@@ -545,10 +548,19 @@ std::vector<std::string> scopes_from_claims(const json::object& claims) {
 }
 
 std::unique_ptr<Authenticator> make_authenticator(const AuthConfig& config, IoRuntime& runtime) {
-  if (config.type == "custom") return std::make_unique<CustomAuthenticator>(config, runtime);
+  AuthenticatorDeps deps;
+  deps.make_client = [&runtime](const http::ClientOptions& options) {
+    return http::HttpClient::create(runtime, options);
+  };
+  return make_authenticator(config, std::move(deps));
+}
+
+std::unique_ptr<Authenticator> make_authenticator(const AuthConfig& config,
+                                                  AuthenticatorDeps deps) {
+  if (config.type == "custom") return std::make_unique<CustomAuthenticator>(config, deps);
   if (config.oauth2.introspection)
-    return std::make_unique<IntrospectionAuthenticator>(config, runtime);
-  return std::unique_ptr<Authenticator>(new JwksAuthenticator(config, runtime));
+    return std::make_unique<IntrospectionAuthenticator>(config, deps);
+  return std::unique_ptr<Authenticator>(new JwksAuthenticator(config, deps));
 }
 
 }  // namespace llama_stack::auth

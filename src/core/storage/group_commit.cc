@@ -17,41 +17,47 @@ std::string error_message(const std::exception_ptr& error) {
 }
 
 GroupCommitter::GroupCommitter(std::shared_ptr<KVStore> store, std::size_t max_batch)
-    : store_(std::move(store)), max_batch_(std::max<std::size_t>(max_batch, 1)) {
-  writer_ = std::thread([this] { run(); });
+    : state_(std::make_shared<State>(std::move(store), std::max<std::size_t>(max_batch, 1))) {
+  writer_ = std::thread([state = state_] { run(state); });
 }
 
 GroupCommitter::~GroupCommitter() {
   {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = true;
   }
-  wake_.notify_one();
-  writer_.join();
+  state_->wake.notify_one();
+  if (writer_.get_id() == std::this_thread::get_id()) {
+    // Released from a callback on the writer thread: that thread returns to
+    // run(), which holds the state, drains the queue and ends.
+    writer_.detach();
+  } else {
+    writer_.join();
+  }
 }
 
 void GroupCommitter::submit(std::function<void()> op, Done done) {
   {
-    std::lock_guard lock(mutex_);
-    queue_.push_back(Work{std::move(op), std::move(done), nullptr});
+    std::lock_guard lock(state_->mutex);
+    state_->queue.push_back(Work{std::move(op), std::move(done), nullptr});
   }
-  wake_.notify_one();
+  state_->wake.notify_one();
 }
 
-void GroupCommitter::run() {
+void GroupCommitter::run(const std::shared_ptr<State>& state) {
   std::vector<Work> batch;
   for (;;) {
     {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and nothing left
-      while (!queue_.empty() && batch.size() < max_batch_) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      std::unique_lock lock(state->mutex);
+      state->wake.wait(lock, [&] { return state->stopping || !state->queue.empty(); });
+      if (state->queue.empty()) return;  // stopping, and nothing left
+      while (!state->queue.empty() && batch.size() < state->max_batch) {
+        batch.push_back(std::move(state->queue.front()));
+        state->queue.pop_front();
       }
     }
     try {
-      store_->transaction([&] {
+      state->store->transaction([&] {
         for (Work& work : batch) {
           try {
             work.op();

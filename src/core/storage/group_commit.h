@@ -9,6 +9,9 @@
 // SQLite write transaction.
 //
 // Thread-safety: submit() from any thread. Callbacks run on the writer thread.
+// The committer may be destroyed on its own writer thread (its last
+// shared_ptr released by a Done callback or what it captured): it then lets
+// the thread run what is queued and stop on its own instead of joining it.
 #pragma once
 
 #include <condition_variable>
@@ -35,7 +38,8 @@ class GroupCommitter {
   using Done = std::function<void(std::exception_ptr error)>;
 
   explicit GroupCommitter(std::shared_ptr<KVStore> store, std::size_t max_batch = 512);
-  // Runs what is queued, then stops.
+  // Runs what is queued, then stops (joins the writer thread, unless called
+  // on it).
   ~GroupCommitter();
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
@@ -44,7 +48,7 @@ class GroupCommitter {
   // the store given at construction. `done` runs after the commit.
   void submit(std::function<void()> op, Done done);
 
-  KVStore& store() { return *store_; }
+  KVStore& store() { return *state_->store; }
 
  private:
   struct Work {
@@ -52,14 +56,21 @@ class GroupCommitter {
     Done done;
     std::exception_ptr error;
   };
-  void run();
+  // What the writer thread uses, owned by it too, so that it can finish
+  // after the committer is gone.
+  struct State {
+    State(std::shared_ptr<KVStore> store, std::size_t max_batch)
+        : store(std::move(store)), max_batch(max_batch) {}
+    const std::shared_ptr<KVStore> store;
+    const std::size_t max_batch;
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<Work> queue;  // guarded by mutex
+    bool stopping = false;   // guarded by mutex
+  };
+  static void run(const std::shared_ptr<State>& state);
 
-  std::shared_ptr<KVStore> store_;
-  const std::size_t max_batch_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<Work> queue_;  // guarded by mutex_
-  bool stopping_ = false;   // guarded by mutex_
+  std::shared_ptr<State> state_;
   std::thread writer_;
 };
 

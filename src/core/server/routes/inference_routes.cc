@@ -225,9 +225,18 @@ async::Task<void> openai_embeddings(const Services& services, Ex ex) {
   auto answered = services.inference().embeddings(call, std::move(body));
   json::object response = co_await std::move(answered);
   if (base64) {
-    for (auto& item : response["data"].as_array()) {
-      auto& embedding = item.as_object()["embedding"];
-      embedding = inference::embedding_base64(embedding.as_array());
+    // Providers answer float arrays (apis::InferenceApi); anything else is a
+    // malformed upstream answer, not a server fault.
+    json::array* data = response["data"].if_array();
+    if (data == nullptr) throw ApiError(502, "Malformed upstream response: 'data' is not a list");
+    for (auto& item : *data) {
+      json::object* entry = item.if_object();
+      json::array* floats = nullptr;
+      if (entry != nullptr) floats = (*entry)["embedding"].if_array();
+      if (floats == nullptr) {
+        throw ApiError(502, "Malformed upstream response: an embedding is not a list of numbers");
+      }
+      (*entry)["embedding"] = inference::embedding_base64(*floats);
     }
   }
   ex->send_json(200, response);

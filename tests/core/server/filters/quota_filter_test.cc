@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <future>
+#include <thread>
 
+#include "support/server_harness.h"
 #include "support/stub_kvstore.h"
 
 namespace llama_stack::server {
@@ -89,6 +92,80 @@ TEST(QuotaFilter, CountsPerClientAddressAndAnswers429WithRetryAfter) {
   ASSERT_TRUE(response.headers.get("retry-after").has_value());
   EXPECT_EQ(response.headers.get("x-should-retry"), "false");
   EXPECT_TRUE(run(filter, "10.0.0.2").continued);
+}
+
+// Through ServerCore, after a stand-in auth filter: the handler counts the
+// requests that get past the quota.
+struct QuotaChain {
+  std::shared_ptr<storage::KVStore> store = storage::make_memory_kvstore();
+  std::atomic<int> handled{0};
+  std::thread::id handler_thread;
+  std::unique_ptr<ServerCore> core;
+
+  explicit QuotaChain(QuotaConfig config) {
+    auto handler = [this](const std::shared_ptr<Exchange>& exchange) {
+      handler_thread = std::this_thread::get_id();
+      ++handled;
+      exchange->send_json(200, json::object{});
+    };
+    RouteTable routes;
+    routes.add({"GET", "/v1/models", handler, "models"});
+    routes.add({"GET", "/v1/health", handler, "inspect", true});
+    std::vector<std::unique_ptr<Filter>> filters;
+    filters.push_back(std::make_unique<::llama_stack::testing::HeaderUserFilter>());
+    filters.push_back(std::make_unique<QuotaFilter>(std::move(config), store, true));
+    core = std::make_unique<ServerCore>(std::move(routes), std::move(filters));
+  }
+
+  // Dispatches, then plays the connection's thread until the answer.
+  HttpResponse call(std::string user, std::string remote = "10.0.0.1") {
+    Headers headers;
+    if (!user.empty()) headers.add("x-test-user", std::move(user));
+    auto sink = ::llama_stack::testing::dispatch(
+        *core,
+        ::llama_stack::testing::make_request("GET", "/v1/models", headers, "", std::move(remote)));
+    EXPECT_TRUE(sink->wait_for_post_or_response());
+    // The count is known on the writer thread; the decision waits for the
+    // connection's thread.
+    EXPECT_EQ(sink->responses(), 0);
+    EXPECT_EQ(sink->run_posted(), 1);
+    EXPECT_EQ(sink->responses(), 1);
+    return sink->response();
+  }
+};
+
+TEST(QuotaFilter, ThroughServerCoreCallersAreCountedByPrincipalOrAddress) {
+  QuotaConfig config;
+  config.authenticated_max_requests = 2;
+  config.anonymous_max_requests = 1;
+  QuotaChain chain(config);
+  EXPECT_EQ(chain.call("alice").status, 200);
+  EXPECT_EQ(chain.handler_thread, std::this_thread::get_id());
+  EXPECT_EQ(chain.call("alice", "10.0.0.2").status, 200);  // the principal, not the address
+  HttpResponse over = chain.call("alice");
+  EXPECT_EQ(over.status, 429);
+  const long long retry_after = std::stoll(std::string(over.headers.get("retry-after").value()));
+  EXPECT_GE(retry_after, 1);
+  EXPECT_LE(retry_after, 86400);             // the next daily window
+  EXPECT_EQ(chain.call("bob").status, 200);  // from the same address as alice
+  EXPECT_EQ(chain.call("").status, 200);     // anonymous: the address, its own limit
+  EXPECT_EQ(chain.call("").status, 429);
+  EXPECT_EQ(chain.handled.load(), 4);  // never after a 429
+}
+
+TEST(QuotaFilter, PublicRoutesAreNotCountedOrDelayed) {
+  QuotaConfig config;
+  config.anonymous_max_requests = 0;
+  QuotaChain chain(config);
+  for (int i = 0; i < 3; ++i) {
+    auto sink = ::llama_stack::testing::dispatch(
+        *chain.core, ::llama_stack::testing::make_request("GET", "/v1/health"));
+    ASSERT_EQ(sink->responses(), 1);  // answered inside dispatch
+    EXPECT_EQ(sink->posts(), 0);
+    EXPECT_EQ(sink->response().status, 200);
+  }
+  EXPECT_TRUE(chain.store->scan_prefix("quota:").empty());
+  EXPECT_EQ(chain.handled.load(), 3);
 }
 
 TEST(ClientAddress, ForwardedForIsBelievedOnlyFromTrustedProxies) {
