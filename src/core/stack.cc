@@ -218,6 +218,7 @@ void Stack::initialize() {
       *resources_, *models_, std::map<std::string, providers::VectorIOProvider*>{});
   inference_ = std::make_unique<routing::InferenceRouter>(*models_, *policy_, audit_.get(),
                                                           inference_store_.get());
+  resource_access_ = std::make_unique<routing::ResourceAccess>(*policy_, audit_.get());
   deps_.inference = inference_.get();
 
   // 4. Providers, in dependency order; each joins its routing table.
@@ -255,9 +256,16 @@ void Stack::initialize() {
     LS_INFO(kCore, "provider {} for api {} is disabled", disabled.provider_type, disabled.api);
   }
 
-  services_ = Services{&config_,          &providers_,      models_.get(),          shields_.get(),
-                       vector_dbs_.get(), inference_.get(), inference_store_.get(), policy_.get(),
-                       audit_.get()};
+  services_.config = &config_;
+  services_.provider_list = &providers_;
+  services_.model_table = models_.get();
+  services_.shield_table = shields_.get();
+  services_.vector_db_table = vector_dbs_.get();
+  services_.inference_router = inference_.get();
+  services_.store = inference_store_.get();
+  services_.access_policy = policy_.get();
+  services_.resource_access = resource_access_.get();
+  services_.audit_log = audit_.get();
 
   // 5. Resources declared in run.yaml.
   register_config_resources();

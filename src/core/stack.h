@@ -17,6 +17,7 @@
 #include "core/registry/provider_registry.h"
 #include "core/registry/resource_registry.h"
 #include "core/routing/inference_router.h"
+#include "core/routing/resource_access.h"
 #include "core/routing/routing_tables.h"
 #include "core/runtime/io_runtime.h"
 #include "core/security/audit_log.h"
@@ -107,6 +108,7 @@ class Stack {
   std::unique_ptr<routing::InferenceRouter> inference_;
   std::unique_ptr<storage::InferenceStore> inference_store_;
   std::unique_ptr<security::Policy> policy_;
+  std::unique_ptr<routing::ResourceAccess> resource_access_;
   std::unique_ptr<security::AuditLog> audit_;
   std::shared_ptr<security::RateLimiter> rate_limiter_;
   Services services_;

@@ -54,9 +54,9 @@ using ChunkSink = std::function<void(json::object chunk)>;
 // The inference API as callers see it. `request` is an OpenAI request body
 // whose "model" is a registered model id (the caller's name for it).
 //
-// Each call, in order: resolves the model (404 when unknown or not readable
-// by the caller, 403 when the token's scopes do not cover it, 400 when the
-// model type does not fit), audits `inference_request`, calls the provider,
+// Each call, in order: audits `inference_request`, resolves the model (404
+// when unknown or not readable by the caller, 403 when the token's scopes do
+// not cover it, 400 when the model type does not fit), calls the provider,
 // settles the caller's token reservation with the real usage, audits
 // `inference_response` (with the status the caller gets), and records chat
 // completions in the inference store. Every failure arrives as an ApiError

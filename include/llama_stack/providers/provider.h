@@ -92,8 +92,9 @@ class VectorIOProvider : public Provider {
 // The APIs a provider may call (declared in its spec's api_dependencies or
 // optional_dependencies): the routers, as in Llama Stack's resolver, so a
 // provider's calls are routed, checked, limited, audited and recorded like
-// any other. Null when the API is not configured. Routers exist before any
-// provider is created; a provider may call them once the stack serves.
+// any other. The Stack creates every router before any provider; a router
+// whose API has no provider answers 404 for every resource. A provider may
+// call them once the stack serves.
 struct ProviderDeps {
   apis::InferenceApi* inference = nullptr;
 };

@@ -66,6 +66,9 @@ std::unique_ptr<Authenticator> make_authenticator(const AuthConfig& config, IoRu
 // "kid" at most once per this interval, so that tokens with made-up kids
 // cannot make it fetch once per request.
 inline constexpr std::chrono::seconds kUnknownKidRefetchInterval{10};
+// With no keys at all (every fetch so far failed), at most one fetch per this
+// interval; requests in between get 503 at once.
+inline constexpr std::chrono::seconds kNoKeysRefetchInterval{1};
 
 // Test seam: how the authenticators reach the identity provider and tell
 // time. make_authenticator(config, runtime) uses HttpClient::create(runtime,

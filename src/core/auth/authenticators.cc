@@ -231,6 +231,14 @@ class JwksAuthenticator final : public CachingAuthenticator {
       next(keys);
       return;
     }
+    // No keys yet and the last fetch failed moments ago: 503 at once rather
+    // than one fetch per request (anonymous clients must not be able to make
+    // us hammer the identity provider while it is down).
+    if (!have && attempted_ && !fetching_ && now - last_attempt_ < kNoKeysRefetchInterval) {
+      lock.unlock();
+      next(nullptr);
+      return;
+    }
     waiters_.push_back(std::move(next));
     if (!fetching_) start_fetch_locked();
   }
@@ -261,8 +269,17 @@ class JwksAuthenticator final : public CachingAuthenticator {
     } else {
       try {
         parsed = std::make_shared<const JwkSet>(JwkSet::parse(r.body));
-        LS_INFO(kAuth, "JWKS from {}: {} key(s), {} skipped", config_.jwks->uri, parsed->size(),
-                parsed->skipped());
+        std::lock_guard lock(mutex_);
+        if (parsed->size() == 0 && keys_ != nullptr) {
+          // An empty set would lock every caller out; treat it as a failed fetch.
+          LS_WARN(kAuth, "JWKS from {} holds no usable key; keeping the last good keys",
+                  config_.jwks->uri);
+          parsed = nullptr;
+        }
+        if (parsed) {
+          LS_INFO(kAuth, "JWKS from {}: {} key(s), {} skipped", config_.jwks->uri, parsed->size(),
+                  parsed->skipped());
+        }
       } catch (const std::exception& e) {
         LS_WARN(kAuth, "JWKS from {} is invalid ({}); keeping the last good keys",
                 config_.jwks->uri, e.what());

@@ -172,7 +172,8 @@ std::shared_ptr<const apis::Model> InferenceRouter::resolve(InferenceKind kind,
 
 async::Task<json::object> InferenceRouter::call(InferenceKind kind,
                                                 const apis::CallContext& context,
-                                                json::object request, apis::ChunkSink on_chunk) {
+                                                json::object request, apis::ChunkSink on_chunk,
+                                                bool store) {
   const json::value* model = field(request, "model");
   if (model == nullptr || !model->is_string() || model->get_string().empty()) {
     throw ApiError::bad_request("Field 'model' is required and must be a non-empty string");
@@ -181,7 +182,7 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
   const Outcome outcome(audit_, context, model_id, kRequestTypes[static_cast<int>(kind)]);
   outcome.start();
 
-  const bool record = kind == InferenceKind::kChat && store_ != nullptr;
+  const bool record = store && kind == InferenceKind::kChat && store_ != nullptr;
   json::array input_messages;
   if (record) {
     if (const auto* messages = field(request, "messages"); messages != nullptr) {

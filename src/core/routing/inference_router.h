@@ -3,10 +3,11 @@
 // orchestrators that call a model internally (they get it as
 // ProviderDeps::inference). One pipeline per call, whoever calls:
 //
+//   audit                  inference_request (a request without a "model"
+//                          is refused with 400 before this)
 //   resolve the model      404 unknown or not readable by the caller (the
 //                          access policy; audited access_denied), 403 scopes
 //                          (audited), 400 wrong model type
-//   audit                  inference_request
 //   call the provider      "model" rewritten to the provider's id; streams
 //                          always ask for usage (hidden again unless the
 //                          caller asked); bridged from the provider's
@@ -14,7 +15,8 @@
 //   settle                 the caller's token reservation, with real usage
 //   audit                  inference_response (success, status, tokens,
 //                          latency) — also for every failure
-//   record                 chat completions in the inference store
+//   record                 chat completions in the inference store (not for
+//                          the native route)
 //
 // Any exception becomes an ApiError (to_api_error): nothing but a real
 // internal fault is a 500.
@@ -47,9 +49,13 @@ class InferenceRouter final : public apis::InferenceApi {
   async::Task<json::object> embeddings(const apis::CallContext& context,
                                        json::object request) override;
 
-  // The three above by kind (what the routes dispatch on).
+  // The three above by kind (what the routes dispatch on). `store`: record a
+  // successful chat completion in the inference store (the OpenAI chat
+  // routes and chat_completion() do; the native route does not, as in Llama
+  // Stack).
   async::Task<json::object> call(InferenceKind kind, const apis::CallContext& context,
-                                 json::object request, apis::ChunkSink on_chunk = {});
+                                 json::object request, apis::ChunkSink on_chunk = {},
+                                 bool store = true);
 
  private:
   // The model a caller may use for `kind`, or throws (see the file comment).

@@ -100,7 +100,7 @@ void Exchange::on_cancel(std::function<void()> callback) {
       stop_.get_token(), std::move(callback)));
 }
 
-apis::CallContext Exchange::call_context() {
+apis::CallContext Exchange::call_context(bool with_provider_data) {
   apis::CallContext call;
   call.user = context_.user;
   call.scopes = context_.scopes;
@@ -111,7 +111,7 @@ apis::CallContext Exchange::call_context() {
   call.trace_id = context_.trace_id;
   call.span_id = context_.span_id;
   if (auto header = context_.request.headers.get("x-llamastack-provider-data");
-      header && !header->empty()) {
+      with_provider_data && header && !header->empty()) {
     json::value value;
     try {
       value = parse_json(*header);

@@ -110,7 +110,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // X-LlamaStack-Provider-Data header is not a JSON object), the
   // connection's executor, the client's cancellation and the token
   // settlement of the rate-limit filter.
-  apis::CallContext call_context();
+  // Without `with_provider_data` the header is not read (routes that call
+  // no provider).
+  apis::CallContext call_context(bool with_provider_data = true);
 
   // Filter-chain bookkeeping (see ServerCore): the next filter to run, and
   // how a filter that returned kPending continues the chain.

@@ -12,6 +12,7 @@
 
 #include "core/config/stack_config.h"
 #include "core/routing/inference_router.h"
+#include "core/routing/resource_access.h"
 #include "core/routing/routing_tables.h"
 #include "core/security/audit_log.h"
 #include "core/security/policy.h"
@@ -35,7 +36,8 @@ struct Services {
   routing::VectorDBsRoutingTable* vector_db_table = nullptr;
   routing::InferenceRouter* inference_router = nullptr;
   storage::InferenceStore* store = nullptr;  // null unless `inference_store` is configured
-  const security::Policy* access = nullptr;
+  const security::Policy* access_policy = nullptr;
+  const routing::ResourceAccess* resource_access = nullptr;
   security::AuditLog* audit_log = nullptr;  // null unless the audit log is enabled
 
   const std::vector<ProviderInstance>& providers() const { return *provider_list; }
@@ -44,8 +46,9 @@ struct Services {
   routing::VectorDBsRoutingTable& vector_dbs() const { return *vector_db_table; }
   routing::InferenceRouter& inference() const { return *inference_router; }
   storage::InferenceStore* inference_store() const { return store; }
-  const security::Policy& policy() const { return *access; }
-  const security::OAuthSettings& oauth() const { return access->oauth(); }
+  const security::Policy& policy() const { return *access_policy; }
+  const routing::ResourceAccess& access() const { return *resource_access; }
+  const security::OAuthSettings& oauth() const { return access_policy->oauth(); }
   security::AuditLog* audit() const { return audit_log; }
   // Whether the routes of `api` are served (run.yaml `apis`; empty = every
   // API that has a provider).

@@ -406,6 +406,33 @@ TEST_F(JwksAuthenticatorTest, WithoutAnyKeysAFailedFetchIsUnavailableAndALaterOn
   expect_ok(later->get());
 }
 
+TEST_F(JwksAuthenticatorTest, WhileTheIdpIsDownWithoutKeysFetchesAreRateLimited) {
+  auto first = start(token(keys().one.get(), "k1"));
+  ASSERT_TRUE(idp_->fail(http::ClientErrorKind::kConnect, "connection refused"));
+  ASSERT_EQ(first->get().status, AuthResult::Status::kUnavailable);
+  // Within the interval: 503 at once, no new fetch per request.
+  for (int i = 0; i < 50; ++i) {
+    const AuthResult result = now(token(keys().one.get(), "k1"));
+    EXPECT_EQ(result.status, AuthResult::Status::kUnavailable);
+    EXPECT_EQ(result.reason, "jwks_unavailable");
+  }
+  EXPECT_EQ(idp_->sent(), 1u);
+  clock_.advance(kNoKeysRefetchInterval);
+  auto retry = start(token(keys().one.get(), "k1"));
+  ASSERT_EQ(idp_->sent(), 2u);
+  ASSERT_TRUE(idp_->respond(200, jwks_one()));
+  expect_ok(retry->get());
+}
+
+TEST_F(JwksAuthenticatorTest, AnEmptyKeySetDoesNotReplaceTheLastGoodKeys) {
+  load(jwks_one());
+  clock_.advance(kRecheck);
+  expect_ok(now(token(keys().one.get(), "k1")));  // starts the background refetch
+  ASSERT_EQ(idp_->sent(), 2u);
+  ASSERT_TRUE(idp_->respond(200, R"({"keys":[]})"));
+  expect_ok(now(token(keys().one.get(), "k1")));
+}
+
 // ---------------------------------------------------------------------------
 // Concurrency
 

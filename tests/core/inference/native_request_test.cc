@@ -2,6 +2,8 @@
 // 400 (naming the field) for every malformed field the conversion reads.
 #include <gtest/gtest.h>
 
+#include "support/api_errors.h"
+
 #include <functional>
 
 #include "core/inference/native.h"
@@ -200,14 +202,7 @@ TEST(NativeEmbeddingsRequest, ContentsAndDimension) {
 
 // --- malformed fields: 400, and the message names the field ---------------
 
-ApiError error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (...) {
-    return to_api_error(std::current_exception(), "test");
-  }
-  return ApiError(0, "no error");
-}
+using testing::error_of;
 
 struct Malformed {
   const char* body;

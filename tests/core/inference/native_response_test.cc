@@ -3,6 +3,8 @@
 // field.
 #include <gtest/gtest.h>
 
+#include "support/api_errors.h"
+
 #include <functional>
 
 #include "core/inference/native.h"
@@ -192,14 +194,7 @@ TEST(NativeCompletionStream, DeltasThenTheStopReasonAndMetrics) {
 
 // --- malformed provider output: 502, and the message names the field -------
 
-ApiError error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (...) {
-    return to_api_error(std::current_exception(), "test");
-  }
-  return ApiError(0, "no error");
-}
+using testing::error_of;
 
 struct Malformed {
   const char* response;

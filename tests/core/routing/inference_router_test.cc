@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/api_errors.h"
+
 #include <fstream>
 #include <stdexcept>
 
@@ -104,14 +106,7 @@ json::object run(async::Task<json::object> task, bool* finished = nullptr) {
   return value.value_or(json::object{});
 }
 
-int status_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const ApiError& e) {
-    return e.status();
-  }
-  return 0;
-}
+using testing::status_of;
 
 class InferenceRouterTest : public ::testing::Test {
  protected:

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/api_errors.h"
+
 #include "llama_stack/common/errors.h"
 
 namespace llama_stack::routing {
@@ -39,14 +41,7 @@ class FakeVectorIO : public providers::VectorIOProvider {
   std::vector<std::string> ids, removed;
 };
 
-int status_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const ApiError& e) {
-    return e.status();
-  }
-  return 0;
-}
+using testing::status_of;
 
 class RoutingTablesTest : public ::testing::Test {
  protected:

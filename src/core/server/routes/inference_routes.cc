@@ -161,20 +161,21 @@ bool flag(const json::object& o, std::string_view key) {
 // Runs a streaming call into an SSE response. The response starts with the
 // first chunk, so a failure before any output is a proper HTTP error (thrown
 // on); a failure after that is one error event, then the stream ends.
-// `on_chunk` maps each OpenAI chunk to the events to send; `finish` gives the
-// closing events; `done_marker` ends the stream with "data: [DONE]".
-using Events = std::vector<json::object>;
+// `on_chunk` renders each OpenAI chunk as events; `finish` sends the closing
+// events; `done_marker` ends the stream with "data: [DONE]".
+using ChunkRenderer = std::function<void(json::object chunk, SseWriter& sse)>;
 async::Task<void> stream_call(const Services& services, Ex ex, InferenceKind kind,
-                              apis::CallContext call, json::object request,
-                              std::function<Events(json::object)> on_chunk,
-                              std::function<Events()> finish, bool done_marker) {
+                              apis::CallContext call, json::object request, ChunkRenderer on_chunk,
+                              std::function<void(SseWriter&)> finish, bool done_marker,
+                              bool store) {
   auto sse = std::make_shared<SseWriter>(ex);
   std::exception_ptr failure;
   try {
     apis::ChunkSink sink = [sse, on_chunk = std::move(on_chunk)](json::object chunk) {
-      for (const auto& event : on_chunk(std::move(chunk))) sse->event(event);
+      on_chunk(std::move(chunk), *sse);
     };
-    auto streamed = services.inference().call(kind, call, std::move(request), std::move(sink));
+    auto streamed =
+        services.inference().call(kind, call, std::move(request), std::move(sink), store);
     co_await std::move(streamed);
   } catch (...) {
     failure = std::current_exception();
@@ -186,7 +187,7 @@ async::Task<void> stream_call(const Services& services, Ex ex, InferenceKind kin
             ex->request().path, error.what());
     sse->event(error_event(error));
   } else {
-    for (const auto& event : finish()) sse->event(event);
+    finish(*sse);
   }
   if (done_marker) sse->raw("data: [DONE]\n\n");
   sse->end();
@@ -208,8 +209,8 @@ async::Task<void> openai_generate(const Services& services, Ex ex, InferenceKind
   }
   auto streamed = stream_call(
       services, ex, kind, std::move(call), std::move(body),
-      [](json::object chunk) { return Events{std::move(chunk)}; }, [] { return Events{}; },
-      wants_done_marker(ex->context()));
+      [](json::object chunk, SseWriter& sse) { sse.event(chunk); }, [](SseWriter&) {},
+      wants_done_marker(ex->context()), /*store=*/true);
   co_await std::move(streamed);
 }
 
@@ -251,7 +252,8 @@ async::Task<void> native_generate(const Services& services, Ex ex, InferenceKind
   native.openai["model"] = native.model_id;
   apis::CallContext call = ex->call_context();
   if (!native.stream) {
-    auto answered = services.inference().call(kind, call, std::move(native.openai));
+    auto answered = services.inference().call(kind, call, std::move(native.openai), {},
+                                              /*store=*/false);
     json::object response = co_await std::move(answered);
     ex->send_json(200, kind == InferenceKind::kChat
                            ? inference::native_chat_response(response)
@@ -262,15 +264,25 @@ async::Task<void> native_generate(const Services& services, Ex ex, InferenceKind
     auto chat = std::make_shared<inference::NativeChatStream>();
     auto streamed = stream_call(
         services, ex, kind, std::move(call), std::move(native.openai),
-        [chat](json::object chunk) { return chat->on_chunk(chunk); },
-        [chat] { return chat->finish(); }, false);
+        [chat](json::object chunk, SseWriter& sse) {
+          for (const auto& event : chat->on_chunk(chunk)) sse.event(event);
+        },
+        [chat](SseWriter& sse) {
+          for (const auto& event : chat->finish()) sse.event(event);
+        },
+        /*done_marker=*/false, /*store=*/false);
     co_await std::move(streamed);
   } else {
     auto completion = std::make_shared<inference::NativeCompletionStream>();
     auto streamed = stream_call(
         services, ex, kind, std::move(call), std::move(native.openai),
-        [completion](json::object chunk) { return completion->on_chunk(chunk); },
-        [completion] { return completion->finish(); }, false);
+        [completion](json::object chunk, SseWriter& sse) {
+          for (const auto& event : completion->on_chunk(chunk)) sse.event(event);
+        },
+        [completion](SseWriter& sse) {
+          for (const auto& event : completion->finish()) sse.event(event);
+        },
+        /*done_marker=*/false, /*store=*/false);
     co_await std::move(streamed);
   }
 }

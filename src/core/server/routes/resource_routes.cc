@@ -1,6 +1,5 @@
 // Models, shields and vector DBs: list / get / register / unregister.
 #include "core/server/exchange.h"
-#include "core/server/filters/rate_limit_filter.h"
 #include "core/server/routes/routes.h"
 #include "core/services/services.h"
 
@@ -10,76 +9,34 @@ namespace {
 using Ex = std::shared_ptr<Exchange>;
 using auth::Action;
 
-const json::object& scope_params(const apis::Shield& shield) {
-  return shield.params;
-}
-const json::object& scope_params(const apis::VectorDB&) {
-  static const json::object kNone;
-  return kNone;
+// The caller, for the access checks (ResourceAccess, in the routing layer).
+apis::CallContext caller(const Ex& ex) {
+  return ex->call_context(/*with_provider_data=*/false);
 }
 
-// Access policy: a resource the caller may not read does not exist for them
-// (404, no existence leak); a denied create/delete is 403; lists are filtered.
+// Lists hold what the caller may read and its scopes cover.
 template <typename T>
-std::vector<T> readable(const Services& services, const Ex& ex, std::string_view type,
-                        std::vector<T> items) {
-  std::erase_if(items, [&](const T& item) {
-    return !services.policy().allows(Action::kRead, std::string(type), item.identifier, item.owner,
-                                     ex->context().user);
-  });
-  return items;
+std::vector<T> visible(const Services& services, const Ex& ex, std::vector<T> items) {
+  return services.access().visible(caller(ex), std::move(items));
 }
 
-// server.oauth model access by scope: the user-accessible model listing.
-std::vector<apis::Model> usable_models(const Services& services, const Ex& ex) {
-  auto models = readable(services, ex, "model", services.models().list());
-  std::erase_if(models, [&](const apis::Model& m) {
-    return services.policy().model_scope_denial(m, ex->context().scopes).has_value();
-  });
-  return models;
-}
-
-// Shields and vector DBs a token's scopes don't cover are left out of lists
-// and refused (403 naming the scope) on direct reads.
-template <typename T>
-std::vector<T> scoped(const Services& services, const Ex& ex, std::string_view type,
-                      std::vector<T> items) {
-  std::erase_if(items, [&](const T& item) {
-    return services.policy()
-        .resource_scope_denial(type, item.identifier, scope_params(item), ex->context().scopes)
-        .has_value();
-  });
-  return items;
-}
-
-template <typename T>
-void require_scope(const Services& services, const Ex& ex, std::string_view type, const T& item) {
-  if (auto denial = services.policy().resource_scope_denial(
-          type, item.identifier, scope_params(item), ex->context().scopes)) {
-    throw ApiError::forbidden(*denial);
-  }
-}
-
+// A resource the caller may not read does not exist for them (404).
 template <typename T>
 T readable_one(const Services& services, const Ex& ex, std::string_view type, T item,
                const std::function<ApiError()>& not_found) {
-  if (!services.policy().allows(Action::kRead, std::string(type), item.identifier, item.owner,
-                                ex->context().user)) {
-    throw not_found();
-  }
+  services.access().check_read(caller(ex), type, item.identifier, item.owner, not_found());
   return item;
 }
 
+template <typename T>
+void require_scope(const Services& services, const Ex& ex, const T& item) {
+  services.access().check_scope(caller(ex), item);
+}
+
+// A denied create or delete is 403 (audited).
 void require(const Services& services, const Ex& ex, Action action, std::string_view type,
              const std::string& id, const std::optional<apis::Owner>& owner) {
-  if (!services.policy().allows(action, std::string(type), id, owner, ex->context().user)) {
-    audit_event(services.audit(), "access_denied", security::AuditLevel::kWarning, ex->context(),
-                json::object{{"resource", std::string(type) + "::" + id},
-                             {"action", std::string(auth::to_string(action))},
-                             {"reason", "access_policy"}});
-    throw ApiError::forbidden("Permission denied: " + std::string(auth::to_string(action)) +
-                              " on " + std::string(type) + " '" + id + "'");
-  }
+  services.access().check(caller(ex), action, type, id, owner);
 }
 
 json::object metadata_field(const JsonReader& body, std::string_view key) {
@@ -98,7 +55,7 @@ json::object list_body(const std::vector<T>& items) {
 void add_model_routes(RouteTable& table, const Services& services) {
   table.add({"GET", "/v1/models",
              [&services](const Ex& ex) {
-               json::object body = list_body(usable_models(services, ex));
+               json::object body = list_body(visible(services, ex, services.models().list()));
                body["object"] = "list";
                ex->send_json(200, body);
              },
@@ -106,7 +63,7 @@ void add_model_routes(RouteTable& table, const Services& services) {
   table.add({"GET", "/v1/openai/v1/models",
              [&services](const Ex& ex) {
                json::array data;
-               for (const auto& m : usable_models(services, ex)) {
+               for (const auto& m : visible(services, ex, services.models().list())) {
                  data.push_back(m.to_openai_json());
                }
                ex->send_json(200, json::object{{"object", "list"}, {"data", std::move(data)}});
@@ -161,10 +118,7 @@ void add_model_routes(RouteTable& table, const Services& services) {
 void add_shield_routes(RouteTable& table, const Services& services) {
   table.add({"GET", "/v1/shields",
              [&services](const Ex& ex) {
-               ex->send_json(
-                   200,
-                   list_body(scoped(services, ex, "shield",
-                                    readable(services, ex, "shield", services.shields().list()))));
+               ex->send_json(200, list_body(visible(services, ex, services.shields().list())));
              },
              "shields"});
   table.add({"GET", "/v1/shields/{identifier:path}",
@@ -174,7 +128,7 @@ void add_shield_routes(RouteTable& table, const Services& services) {
                  return ApiError::not_found("Shield '" + id +
                                             "' not found. Register it with POST /v1/shields");
                });
-               require_scope(services, ex, "shield", shield);
+               require_scope(services, ex, shield);
                ex->send_json(200, shield.to_json());
              },
              "shields"});
@@ -211,9 +165,7 @@ void add_shield_routes(RouteTable& table, const Services& services) {
 void add_vector_db_routes(RouteTable& table, const Services& services) {
   table.add({"GET", "/v1/vector-dbs",
              [&services](const Ex& ex) {
-               ex->send_json(200, list_body(scoped(services, ex, "vector_db",
-                                                   readable(services, ex, "vector_db",
-                                                            services.vector_dbs().list()))));
+               ex->send_json(200, list_body(visible(services, ex, services.vector_dbs().list())));
              },
              "vector_dbs"});
   table.add({"GET", "/v1/vector-dbs/{vector_db_id:path}",
@@ -224,7 +176,7 @@ void add_vector_db_routes(RouteTable& table, const Services& services) {
                      return ApiError::not_found(
                          "Vector DB '" + id + "' not found. Register it with POST /v1/vector-dbs");
                    });
-               require_scope(services, ex, "vector_db", vector_db);
+               require_scope(services, ex, vector_db);
                ex->send_json(200, vector_db.to_json());
              },
              "vector_dbs"});

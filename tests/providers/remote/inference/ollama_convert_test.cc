@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "support/api_errors.h"
+
 #include <functional>
 
 #include "core/util/api_error.h"
@@ -272,14 +274,7 @@ TEST(OllamaGenerateStream, TextChunksThenFinishAndUsage) {
 
 // --- malformed client requests: 400 naming the field ----------------------
 
-ApiError error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (...) {
-    return to_api_error(std::current_exception(), "test");
-  }
-  return ApiError(0, "no error");
-}
+using testing::error_of;
 
 struct Malformed {
   const char* json;
