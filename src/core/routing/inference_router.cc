@@ -56,7 +56,6 @@ class Outcome {
     const std::int64_t completion = token_count(usage, "completion_tokens");
     std::int64_t total = token_count(usage, "total_tokens");
     if (total == 0) total = prompt + completion;
-    if (context_.settle_tokens) context_.settle_tokens(total);
     const double latency_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - context_.start)
             .count();
@@ -69,9 +68,26 @@ class Outcome {
                         {"total_tokens", total},
                         {"latency_ms", std::round(latency_ms * 1000) / 1000}};
     if (error) fields["error"] = error->what();
-    security::audit_call(audit_, "inference_response",
-                         error ? security::AuditLevel::kWarning : security::AuditLevel::kInfo,
-                         context_, std::move(fields));
+    std::optional<security::AuditEvent> event;
+    if (audit_ != nullptr) {
+      event =
+          security::call_event("inference_response",
+                               error ? security::AuditLevel::kWarning : security::AuditLevel::kInfo,
+                               context_, std::move(fields));
+    }
+    // Settled and audited once the caller has its answer (posted behind the
+    // continuation that sends it), as the callback version did: the writer
+    // threads of the rate limiter and the audit log then batch as before.
+    auto deliver = [settle = context_.settle_tokens, total, audit = audit_,
+                    event = std::move(event)]() mutable {
+      if (settle) settle(total);
+      if (audit != nullptr && event) audit->record(std::move(*event));
+    };
+    if (context_.executor != nullptr) {
+      context_.executor->post(std::move(deliver));
+    } else {
+      deliver();
+    }
   }
 
  private:

@@ -476,15 +476,20 @@ void AuditLog::rotate() {
   }
 }
 
-void audit_call(AuditLog* audit, std::string type, AuditLevel level,
-                const apis::CallContext& context, json::object fields) {
-  if (audit == nullptr) return;
+AuditEvent call_event(std::string type, AuditLevel level, const apis::CallContext& context,
+                      json::object fields) {
   if (context.user) fields["principal"] = context.user->principal;
   fields["client_ip"] = context.client_ip;
   fields["request_id"] = context.trace_id;
   fields["method"] = context.method;
   fields["path"] = context.path;
-  audit->record(AuditEvent{std::move(type), level, std::move(fields)});
+  return AuditEvent{std::move(type), level, std::move(fields)};
+}
+
+void audit_call(AuditLog* audit, std::string type, AuditLevel level,
+                const apis::CallContext& context, json::object fields) {
+  if (audit == nullptr) return;
+  audit->record(call_event(std::move(type), level, context, std::move(fields)));
 }
 
 }  // namespace llama_stack::security

@@ -172,5 +172,8 @@ class AuditLog {
 // HTTP call and an internal one. A no-op when `audit` is null.
 void audit_call(AuditLog* audit, std::string type, AuditLevel level,
                 const apis::CallContext& context, json::object fields);
+// The event audit_call records, for recording later (after the context is gone).
+AuditEvent call_event(std::string type, AuditLevel level, const apis::CallContext& context,
+                      json::object fields);
 
 }  // namespace llama_stack::security
