@@ -75,6 +75,7 @@ class Outcome {
                                error ? security::AuditLevel::kWarning : security::AuditLevel::kInfo,
                                context_, std::move(fields));
     }
+    if (!context_.settle_tokens && !event) return;  // nothing to deliver
     // Settled and audited once the caller has its answer (posted behind the
     // continuation that sends it), as the callback version did: the writer
     // threads of the rate limiter and the audit log then batch as before.

@@ -1,5 +1,8 @@
 // Inference routes, native (/v1/inference/*) and OpenAI-compatible
-// (/v1/openai/v1/* and /v1/*), all through InferenceRouter.
+// (/v1/openai/v1/* and /v1/*), all through InferenceRouter. Handlers are
+// parse → call → render coroutines (Exchange::serve): access and scope checks,
+// audit, token settlement and the inference store are the router's, so an
+// internal call gets them too.
 //
 // Streaming: the SSE response starts with the first upstream chunk, so a
 // failure before any output (unknown model upstream, unreachable provider)

@@ -1,7 +1,6 @@
 // GET /v1/health, /v1/version, /v1/inspect/routes, /v1/providers[/{id}].
 #include <algorithm>
 #include <cctype>
-#include <mutex>
 
 #include "core/server/exchange.h"
 #include "core/server/routes/routes.h"
