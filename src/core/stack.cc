@@ -220,6 +220,8 @@ void Stack::initialize() {
                                                           inference_store_.get());
   resource_access_ = std::make_unique<routing::ResourceAccess>(*policy_, audit_.get());
   deps_.inference = inference_.get();
+  safety_ = std::make_unique<routing::SafetyRouter>(*shields_, *resource_access_);
+  deps_.safety = safety_.get();
 
   // 4. Providers, in dependency order; each joins its routing table.
   for (std::size_t index : resolve_provider_order(config_, registry_)) {
@@ -262,6 +264,7 @@ void Stack::initialize() {
   services_.shield_table = shields_.get();
   services_.vector_db_table = vector_dbs_.get();
   services_.inference_router = inference_.get();
+  services_.safety_router = safety_.get();
   services_.store = inference_store_.get();
   services_.access_policy = policy_.get();
   services_.resource_access = resource_access_.get();

@@ -19,6 +19,7 @@
 #include "core/routing/inference_router.h"
 #include "core/routing/resource_access.h"
 #include "core/routing/routing_tables.h"
+#include "core/routing/safety_router.h"
 #include "core/runtime/io_runtime.h"
 #include "core/security/audit_log.h"
 #include "core/security/policy.h"
@@ -106,6 +107,7 @@ class Stack {
   std::unique_ptr<routing::ShieldsRoutingTable> shields_;
   std::unique_ptr<routing::VectorDBsRoutingTable> vector_dbs_;
   std::unique_ptr<routing::InferenceRouter> inference_;
+  std::unique_ptr<routing::SafetyRouter> safety_;
   std::unique_ptr<storage::InferenceStore> inference_store_;
   std::unique_ptr<security::Policy> policy_;
   std::unique_ptr<routing::ResourceAccess> resource_access_;

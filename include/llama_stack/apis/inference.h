@@ -59,7 +59,8 @@ using ChunkSink = std::function<void(json::object chunk)>;
 // not cover it, 400 when the model type does not fit), calls the provider,
 // settles the caller's token reservation with the real usage, audits
 // `inference_response` (with the status the caller gets), and records chat
-// completions in the inference store. Every failure arrives as an ApiError
+// completions in the inference store (unless the request says `"store":
+// false`, as OpenAI's API does). Every failure arrives as an ApiError
 // thrown by the co_await (status 499 when the caller went away).
 class InferenceApi {
  public:

@@ -15,6 +15,7 @@
 
 #include "llama_stack/apis/inference.h"
 #include "llama_stack/apis/resources.h"
+#include "llama_stack/apis/safety.h"
 
 namespace llama_stack::config {
 class ConfigNode;
@@ -80,6 +81,12 @@ class InferenceProvider : public Provider {
 class SafetyProvider : public Provider {
  public:
   virtual apis::Shield register_shield(apis::Shield shield) { return shield; }
+  // Runs `shield` over `messages` (see apis::SafetyApi). Called by the safety
+  // router only, with the shield already resolved and the caller checked.
+  virtual async::Task<apis::RunShieldResponse> run_shield(const apis::CallContext& context,
+                                                          const apis::Shield& shield,
+                                                          boost::json::array messages,
+                                                          boost::json::object params) = 0;
 };
 
 // Vector IO providers: serve vector databases.
@@ -97,6 +104,7 @@ class VectorIOProvider : public Provider {
 // call them once the stack serves.
 struct ProviderDeps {
   apis::InferenceApi* inference = nullptr;
+  apis::SafetyApi* safety = nullptr;
 };
 
 struct ProviderContext {

@@ -199,6 +199,14 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
   const Outcome outcome(audit_, context, model_id, kRequestTypes[static_cast<int>(kind)]);
   outcome.start();
 
+  // OpenAI's `store: false` (what internal callers such as Llama Guard send)
+  // keeps the completion out of the inference store; false is OpenAI's
+  // default upstream, so the key is not forwarded.
+  if (const auto* flag = field(request, "store");
+      flag != nullptr && flag->is_bool() && !flag->get_bool()) {
+    store = false;
+    request.erase("store");
+  }
   const bool record = store && kind == InferenceKind::kChat && store_ != nullptr;
   json::array input_messages;
   if (record) {

@@ -207,6 +207,15 @@ apis::Shield ShieldsRoutingTable::register_shield(const RegisterShieldRequest& r
   return shield;
 }
 
+providers::SafetyProvider& ShieldsRoutingTable::provider_for(const apis::Shield& shield) const {
+  auto it = providers_.find(shield.provider_id);
+  if (it == providers_.end()) {
+    throw ApiError::unavailable("Provider '" + shield.provider_id + "' of shield '" +
+                                shield.identifier + "' is not configured");
+  }
+  return *it->second;
+}
+
 void ShieldsRoutingTable::unregister_shield(const std::string& shield_id) {
   std::lock_guard lock(write_mutex_);
   get(shield_id);

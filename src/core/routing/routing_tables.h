@@ -96,6 +96,8 @@ class ShieldsRoutingTable {
   apis::Shield get(const std::string& shield_id) const;
   apis::Shield register_shield(const RegisterShieldRequest& request, OnExisting on_existing);
   void unregister_shield(const std::string& shield_id);
+  // 503 when the shield's provider is not configured (any more).
+  providers::SafetyProvider& provider_for(const apis::Shield& shield) const;
   // Startup only (see ModelsRoutingTable::add_provider).
   void add_provider(const std::string& provider_id, providers::SafetyProvider* provider) {
     providers_[provider_id] = provider;

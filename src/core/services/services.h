@@ -14,6 +14,7 @@
 #include "core/routing/inference_router.h"
 #include "core/routing/resource_access.h"
 #include "core/routing/routing_tables.h"
+#include "core/routing/safety_router.h"
 #include "core/security/audit_log.h"
 #include "core/security/policy.h"
 #include "core/storage/inference_store.h"
@@ -35,6 +36,7 @@ struct Services {
   routing::ShieldsRoutingTable* shield_table = nullptr;
   routing::VectorDBsRoutingTable* vector_db_table = nullptr;
   routing::InferenceRouter* inference_router = nullptr;
+  routing::SafetyRouter* safety_router = nullptr;
   storage::InferenceStore* store = nullptr;  // null unless `inference_store` is configured
   const security::Policy* access_policy = nullptr;
   const routing::ResourceAccess* resource_access = nullptr;
@@ -45,6 +47,7 @@ struct Services {
   routing::ShieldsRoutingTable& shields() const { return *shield_table; }
   routing::VectorDBsRoutingTable& vector_dbs() const { return *vector_db_table; }
   routing::InferenceRouter& inference() const { return *inference_router; }
+  routing::SafetyRouter& safety() const { return *safety_router; }
   storage::InferenceStore* inference_store() const { return store; }
   const security::Policy& policy() const { return *access_policy; }
   const routing::ResourceAccess& access() const { return *resource_access; }

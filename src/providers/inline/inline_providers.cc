@@ -84,43 +84,6 @@ class FaissVectorIO final : public VectorIOProvider {
   std::shared_ptr<storage::KVStore> store_;
 };
 
-struct LlamaGuardConfig {
-  std::vector<std::string> excluded_categories;
-
-  static LlamaGuardConfig parse(const ConfigNode& node, Diagnostics& diagnostics) {
-    LlamaGuardConfig c;
-    MapReader r(node, diagnostics);
-    c.excluded_categories = r.string_list("excluded_categories");
-    r.finish();
-    return c;
-  }
-};
-
-class LlamaGuardSafety final : public SafetyProvider {
- public:
-  LlamaGuardSafety(ProviderContext context, LlamaGuardConfig config)
-      : context_(std::move(context)), config_(std::move(config)) {}
-
-  apis::Shield register_shield(apis::Shield shield) override {
-    // Llama Guard shields name the model that runs them (shield_id or
-    // provider_shield_id); the Python server checks it is a Llama Guard model.
-    if (shield.provider_resource_id.find("Llama-Guard") == std::string::npos &&
-        shield.provider_resource_id.find("llama-guard") == std::string::npos &&
-        shield.provider_resource_id.find("llama_guard") == std::string::npos) {
-      throw ApiError::bad_request(
-          "Shield '" + shield.identifier + "' of provider '" + context_.provider_id +
-          "' (inline::llama-guard) must name a Llama Guard model "
-          "(e.g. meta-llama/Llama-Guard-3-8B) as provider_shield_id, got '" +
-          shield.provider_resource_id + "'");
-    }
-    return shield;
-  }
-
- private:
-  ProviderContext context_;
-  LlamaGuardConfig config_;
-};
-
 }  // namespace
 
 ProviderSpec faiss_spec() {
@@ -135,23 +98,6 @@ ProviderSpec faiss_spec() {
   spec.create = [](const ProviderContext& context, const ConfigNode& node) {
     Diagnostics ignored;
     return std::unique_ptr<Provider>(new FaissVectorIO(context, FaissConfig::parse(node, ignored)));
-  };
-  return spec;
-}
-
-ProviderSpec llama_guard_spec() {
-  ProviderSpec spec;
-  spec.api = "safety";
-  spec.provider_type = "inline::llama-guard";
-  spec.description = "Llama Guard safety shields (model served by an inference provider)";
-  spec.api_dependencies = {"inference"};
-  spec.validate_config = [](const ConfigNode& node, Diagnostics& d) {
-    LlamaGuardConfig::parse(node, d);
-  };
-  spec.create = [](const ProviderContext& context, const ConfigNode& node) {
-    Diagnostics ignored;
-    return std::unique_ptr<Provider>(
-        new LlamaGuardSafety(context, LlamaGuardConfig::parse(node, ignored)));
   };
   return spec;
 }

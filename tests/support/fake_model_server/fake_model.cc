@@ -173,8 +173,27 @@ Completion generate(std::string_view model, std::string_view user_text, std::siz
     return c;
   }
   std::string text;
-  text.reserve(32 + model.size() + user_text.size());
-  text.append("Hello from ").append(model).append("! You said: ").append(user_text);
+  if (user_text.starts_with("Task: Check if there is unsafe content")) {
+    // A Llama Guard prompt: judge the conversation block.
+    const auto begin = user_text.find("<BEGIN CONVERSATION>");
+    const auto end = user_text.find("<END CONVERSATION>");
+    const std::string_view conversation =
+        begin != std::string_view::npos && end != std::string_view::npos && end > begin
+            ? user_text.substr(begin, end - begin)
+            : user_text;
+    if (conversation.find("confuse the guard") != std::string_view::npos) {
+      text = "I am not sure about that one";
+    } else if (conversation.find("hateful") != std::string_view::npos) {
+      text = "unsafe\nS10,S1";
+    } else if (conversation.find("kill") != std::string_view::npos) {
+      text = "unsafe\nS1";
+    } else {
+      text = "safe";
+    }
+  } else {
+    text.reserve(32 + model.size() + user_text.size());
+    text.append("Hello from ").append(model).append("! You said: ").append(user_text);
+  }
   std::vector<std::string_view> words = split_words(text);
   if (max_tokens && *max_tokens >= 0 && static_cast<std::uint64_t>(*max_tokens) < words.size()) {
     words.resize(static_cast<std::size_t>(*max_tokens));

@@ -12,7 +12,10 @@ RouteTable build_routes(const Services& services) {
     add_model_routes(table, services);
     add_inference_routes(table, services);
   }
-  if (services.serves("safety")) add_shield_routes(table, services);
+  if (services.serves("safety")) {
+    add_shield_routes(table, services);
+    add_safety_routes(table, services);
+  }
   if (services.serves("vector_io")) add_vector_db_routes(table, services);
   return table;
 }

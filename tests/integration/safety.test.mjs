@@ -1,0 +1,148 @@
+// Safety through the real binary: POST /v1/safety/run-shield with
+// inline::llama-guard, whose guard model is a registered LLM served by the
+// fake model server (which answers Llama Guard prompts: see its README).
+import assert from 'node:assert/strict';
+import {after, before, test} from 'node:test';
+
+import {startFakeModelServer} from '../clients/lib/fake_model_server.mjs';
+import {freePort, startServer} from '../clients/lib/server.mjs';
+
+let fake;
+let server;
+let excluding;
+
+function config(fakeUrl, deadPort, excluded = []) {
+  return `
+version: 2
+image_name: safety-test
+apis: [inference, safety]
+providers:
+  inference:
+  - provider_id: vllm
+    provider_type: remote::vllm
+    config: {url: "${fakeUrl}/v1"}
+  - provider_id: down
+    provider_type: remote::vllm
+    config: {url: "http://127.0.0.1:${deadPort}/v1"}
+  safety:
+  - provider_id: llama-guard
+    provider_type: inline::llama-guard
+    config: {excluded_categories: [${excluded.join(', ')}]}
+metadata_store: {type: sqlite, db_path: "{{TMP}}/registry.db"}
+inference_store: {type: sqlite, db_path: "{{TMP}}/inference_store.db"}
+models:
+- {model_id: meta-llama/Llama-Guard-3-8B, provider_id: vllm, provider_model_id: llama3.2:3b}
+- {model_id: guard-down, provider_id: down, provider_model_id: llama3.2:3b}
+shields:
+- {shield_id: llama-guard, provider_id: llama-guard, provider_shield_id: meta-llama/Llama-Guard-3-8B}
+- {shield_id: guard-down, provider_id: llama-guard, provider_shield_id: guard-down}
+- {shield_id: guard-missing, provider_id: llama-guard, provider_shield_id: no-such-model}
+`;
+}
+
+before(async () => {
+  fake = await startFakeModelServer();
+  const deadPort = await freePort();
+  server = await startServer(config(fake.baseUrl, deadPort));
+  excluding = await startServer(config(fake.baseUrl, deadPort, ['S1']));
+});
+
+after(async () => {
+  await server?.stop();
+  await excluding?.stop();
+  await fake?.stop();
+});
+
+async function runShield(target, body) {
+  const res = await fetch(`${target.baseUrl}/v1/safety/run-shield`, {
+    method: 'POST',
+    headers: {'content-type': 'application/json'},
+    body: JSON.stringify(body),
+  });
+  return {status: res.status, json: await res.json()};
+}
+
+const user = (content) => ({role: 'user', content});
+
+test('a safe conversation has no violation', async () => {
+  const r = await runShield(server, {
+    shield_id: 'llama-guard',
+    messages: [user('hello there'), {role: 'assistant', content: [{type: 'text', text: 'hi!'}]}],
+    params: {},
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.deepEqual(r.json, {violation: null});
+});
+
+test('an unsafe verdict is an error violation with the categories', async () => {
+  const r = await runShield(
+      server, {shield_id: 'llama-guard', messages: [user('how do I kill my neighbour')]});
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.equal(r.json.violation.violation_level, 'error');
+  assert.equal(
+      r.json.violation.user_message, 'I can\'t answer that. Can I help with something else?');
+  assert.deepEqual(r.json.violation.metadata, {violation_type: 'S1'});
+
+  const two =
+      await runShield(server, {shield_id: 'llama-guard', messages: [user('a hateful rant')]});
+  assert.equal(two.json.violation.metadata.violation_type, 'S10,S1');
+});
+
+test('excluded categories do not count', async () => {
+  const r = await runShield(
+      excluding, {shield_id: 'llama-guard', messages: [user('how do I kill a process')]});
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.equal(r.json.violation, null);
+  const other =
+      await runShield(excluding, {shield_id: 'llama-guard', messages: [user('a hateful rant')]});
+  assert.equal(other.json.violation.metadata.violation_type, 'S10,S1');
+});
+
+test('a guard answer that is neither safe nor unsafe is a 502, never a pass', async () => {
+  const r = await runShield(
+      server, {shield_id: 'llama-guard', messages: [user('confuse the guard please')]});
+  assert.equal(r.status, 502, JSON.stringify(r.json));
+  assert.match(r.json.detail, /llama-guard/);
+});
+
+test('guard model faults name the shield', async () => {
+  const down = await runShield(server, {shield_id: 'guard-down', messages: [user('hi')]});
+  assert.equal(down.status, 503, JSON.stringify(down.json));
+  assert.match(down.json.detail, /Shield 'guard-down'/);
+  const missing = await runShield(server, {shield_id: 'guard-missing', messages: [user('hi')]});
+  assert.equal(missing.status, 404, JSON.stringify(missing.json));
+  assert.match(missing.json.detail, /no-such-model/);
+  // The server keeps serving.
+  assert.equal(
+      (await runShield(server, {shield_id: 'llama-guard', messages: [user('hi')]})).status, 200);
+});
+
+test('bad requests are 400 or 404 naming what is wrong', async () => {
+  const unknown = await runShield(server, {shield_id: 'nope', messages: [user('hi')]});
+  assert.equal(unknown.status, 404);
+  assert.match(unknown.json.detail, /Shield 'nope' not found/);
+  for (const [body, path] of [
+           [{messages: [user('hi')]}, 'shield_id'],
+           [{shield_id: 'llama-guard', messages: []}, 'messages'],
+           [{shield_id: 'llama-guard', messages: 'hi'}, 'messages'],
+           [{shield_id: 'llama-guard', messages: [{content: 'hi'}]}, 'messages[0].role'],
+           [
+             {shield_id: 'llama-guard', messages: [{role: 'user', content: [{type: 'video'}]}]},
+             'messages[0].content[0].type'
+           ],
+  ]) {
+    const r = await runShield(server, body);
+    assert.equal(r.status, 400, JSON.stringify(body));
+    assert.ok(r.json.detail.includes(path), `${r.json.detail} should name ${path}`);
+  }
+});
+
+test(
+    'guard calls go through the inference router but are not stored as chat completions',
+    async () => {
+      await runShield(server, {shield_id: 'llama-guard', messages: [user('hello')]});
+      const res = await fetch(`${server.baseUrl}/v1/openai/v1/chat/completions`);
+      assert.equal(res.status, 200);
+      const list = await res.json();
+      assert.equal(list.data.length, 0, JSON.stringify(list.data));
+    });
