@@ -146,3 +146,49 @@ test(
       const list = await res.json();
       assert.equal(list.data.length, 0, JSON.stringify(list.data));
     });
+
+async function moderate(target, body) {
+  const res = await fetch(`${target.baseUrl}/v1/moderations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+test('moderations: one result per input, categories by Llama Guard and OpenAI names', async () => {
+  const r = await moderate(server, { model: 'meta-llama/Llama-Guard-3-8B', input: ['hello', 'a hateful rant'] });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.equal(r.json.results.length, 2);
+  const [ok, bad] = r.json.results;
+  assert.equal(ok.flagged, false);
+  assert.equal(ok.user_message, null);
+  assert.equal(Object.keys(ok.categories).length, 14 + 20);
+  assert.ok(Object.values(ok.categories).every((v) => v === false));
+  assert.equal(bad.flagged, true);
+  assert.equal(bad.categories.Hate, true);
+  assert.equal(bad.categories['Violent Crimes'], true);
+  assert.equal(bad.categories.hate, true);
+  assert.equal(bad.categories['sexual'], false);
+  assert.equal(bad.category_scores.Hate, 1);
+  assert.equal(bad.category_scores.Elections, 0);
+  assert.deepEqual(bad.metadata, { violation_type: 'S10,S1' });
+  // The shield is also found by its id.
+  assert.equal((await moderate(server, { model: 'llama-guard', input: 'hi' })).status, 200);
+});
+
+test('moderations: bad requests name the field or the model', async () => {
+  assert.equal((await moderate(server, { model: 'nope', input: 'hi' })).status, 404);
+  const several = await moderate(server, { input: 'hi' });
+  assert.equal(several.status, 400);
+  assert.match(several.json.detail, /model/);
+  for (const [body, path] of [
+    [{ model: 'llama-guard' }, 'input'],
+    [{ model: 'llama-guard', input: [] }, 'input'],
+    [{ model: 'llama-guard', input: ['ok', 3] }, 'input[1]'],
+  ]) {
+    const r = await moderate(server, body);
+    assert.equal(r.status, 400, JSON.stringify(body));
+    assert.ok(r.json.detail.includes(path), r.json.detail);
+  }
+});

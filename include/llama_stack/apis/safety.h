@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "llama_stack/apis/call_context.h"
 #include "llama_stack/async/task.h"
@@ -35,6 +36,40 @@ struct RunShieldResponse {
   }
 };
 
+// One moderated input (OpenAI's moderation result, plus Llama Stack's
+// user_message and metadata).
+struct ModerationResult {
+  bool flagged = false;
+  boost::json::object categories;                    // name → flagged
+  boost::json::object category_scores;               // name → 0..1
+  boost::json::object category_applied_input_types;  // name → ["text"] when flagged
+  std::string user_message;
+  boost::json::object metadata;
+
+  boost::json::object to_json() const {
+    return boost::json::object{
+        {"flagged", flagged},
+        {"categories", categories},
+        {"category_scores", category_scores},
+        {"category_applied_input_types", category_applied_input_types},
+        {"user_message",
+         user_message.empty() ? boost::json::value(nullptr) : boost::json::value(user_message)},
+        {"metadata", metadata}};
+  }
+};
+
+struct ModerationObject {
+  std::string id;                         // "modr-…"
+  std::string model;                      // the shield's model
+  std::vector<ModerationResult> results;  // one per input, in order
+
+  boost::json::object to_json() const {
+    boost::json::array out;
+    for (const auto& r : results) out.push_back(r.to_json());
+    return boost::json::object{{"id", id}, {"model", model}, {"results", std::move(out)}};
+  }
+};
+
 class SafetyApi {
  public:
   virtual ~SafetyApi() = default;
@@ -45,6 +80,11 @@ class SafetyApi {
                                                     const std::string& shield_id,
                                                     boost::json::array messages,
                                                     boost::json::object params) = 0;
+  // OpenAI moderations: `model` picks the shield whose provider_resource_id
+  // or identifier it is; without it, the only shield the caller may use.
+  virtual async::Task<ModerationObject> moderate(const CallContext& context,
+                                                 std::vector<std::string> inputs,
+                                                 std::optional<std::string> model) = 0;
 };
 
 }  // namespace llama_stack::apis

@@ -87,6 +87,14 @@ class SafetyProvider : public Provider {
                                                           const apis::Shield& shield,
                                                           boost::json::array messages,
                                                           boost::json::object params) = 0;
+  // One result per input (see apis::SafetyApi::moderate). Shields that only
+  // judge conversations answer 501.
+  virtual async::Task<std::vector<apis::ModerationResult>> moderate(
+      const apis::CallContext& /*context*/, const apis::Shield& shield,
+      std::vector<std::string> /*inputs*/) {
+    throw ApiError::not_implemented("Shield '" + shield.identifier +
+                                    "' does not support moderations");
+  }
 };
 
 // Vector IO providers: serve vector databases.

@@ -20,6 +20,9 @@ class SafetyRouter final : public apis::SafetyApi {
                                                   const std::string& shield_id,
                                                   json::array messages,
                                                   json::object params) override;
+  async::Task<apis::ModerationObject> moderate(const apis::CallContext& context,
+                                               std::vector<std::string> inputs,
+                                               std::optional<std::string> model) override;
 
  private:
   ShieldsRoutingTable& shields_;

@@ -7,6 +7,7 @@
 #include "core/config/config_node.h"
 #include "core/log/log.h"
 #include "core/util/api_error.h"
+#include "llama_stack/async/when_all.h"
 #include "llama_stack/common/errors.h"
 #include "llama_stack/providers/provider.h"
 #include "providers/inline/inline_providers.h"
@@ -124,6 +125,32 @@ class LlamaGuardSafety final : public SafetyProvider {
   async::Task<apis::RunShieldResponse> run_shield(const apis::CallContext& context,
                                                   const apis::Shield& shield, json::array messages,
                                                   json::object /*params*/) override {
+    auto verdict = ask_guard(context, shield, std::move(messages));
+    co_return co_await std::move(verdict);
+  }
+
+  // One guard call per input, all at once.
+  async::Task<std::vector<apis::ModerationResult>> moderate(
+      const apis::CallContext& context, const apis::Shield& shield,
+      std::vector<std::string> inputs) override {
+    std::vector<async::Task<apis::ModerationResult>> checks;
+    for (auto& input : inputs) checks.push_back(moderate_one(context, shield, std::move(input)));
+    auto all = async::when_all(std::move(checks));
+    co_return co_await std::move(all);
+  }
+
+ private:
+  async::Task<apis::ModerationResult> moderate_one(const apis::CallContext& context,
+                                                   const apis::Shield& shield, std::string input) {
+    json::array messages{json::object{{"role", "user"}, {"content", std::move(input)}}};
+    auto verdict = ask_guard(context, shield, std::move(messages));
+    apis::RunShieldResponse response = co_await std::move(verdict);
+    co_return llama_guard_moderation(response, shield.provider_resource_id);
+  }
+
+  // The guard model's verdict on `messages`, through the inference router.
+  async::Task<apis::RunShieldResponse> ask_guard(const apis::CallContext& context,
+                                                 const apis::Shield& shield, json::array messages) {
     apis::InferenceApi* inference = context_.deps != nullptr ? context_.deps->inference : nullptr;
     if (inference == nullptr) {
       throw ApiError::unavailable("Shield '" + shield.identifier + "': no inference router");
@@ -166,7 +193,6 @@ class LlamaGuardSafety final : public SafetyProvider {
     co_return llama_guard_verdict(answer, shield.identifier, config_.excluded_categories);
   }
 
- private:
   ProviderContext context_;
   LlamaGuardConfig config_;
 };
@@ -280,6 +306,69 @@ apis::RunShieldResponse llama_guard_verdict(std::string_view answer, const std::
   // "unsafe" with no code still blocks: a guard that says unsafe is never a pass.
   violation.metadata["violation_type"] = joined.empty() ? "unknown" : joined;
   return apis::RunShieldResponse{std::move(violation)};
+}
+
+apis::ModerationResult llama_guard_moderation(const apis::RunShieldResponse& verdict,
+                                              const std::string& guard_model) {
+  // Llama Stack's OPENAI_TO_LLAMA_CATEGORIES_MAP, by category code.
+  static const std::vector<std::pair<std::string_view, std::vector<std::string_view>>> kOpenAi = {
+      {"violence", {"S1"}},
+      {"violence/graphic", {"S1"}},
+      {"harassment", {"S4"}},
+      {"harassment/threatening", {"S1", "S4"}},
+      {"hate", {"S10"}},
+      {"hate/threatening", {"S10", "S1"}},
+      {"illicit", {"S2"}},
+      {"illicit/violent", {"S1", "S9"}},
+      {"sexual", {"S3", "S12"}},
+      {"sexual/minors", {"S4"}},
+      {"self-harm", {"S11"}},
+      {"self-harm/intent", {"S11"}},
+      {"self-harm/instructions", {"S11", "S6"}},
+      {"custom/defamation", {"S5"}},
+      {"custom/specialized_advice", {"S6"}},
+      {"custom/privacy_violation", {"S7"}},
+      {"custom/intellectual_property", {"S8"}},
+      {"custom/weapons", {"S9"}},
+      {"custom/elections", {"S13"}},
+      {"custom/code_interpreter_abuse", {"S14"}},
+  };
+  std::vector<std::string> flagged_codes;
+  if (verdict.violation) {
+    std::string_view type;
+    if (const auto* t = verdict.violation->metadata.if_contains("violation_type");
+        t != nullptr && t->is_string()) {
+      type = t->get_string();
+    }
+    std::size_t start = 0;
+    while (start <= type.size()) {
+      const std::size_t comma = std::min(type.find(',', start), type.size());
+      if (comma > start) flagged_codes.emplace_back(type.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
+  auto is_flagged = [&](std::string_view code) {
+    return std::find(flagged_codes.begin(), flagged_codes.end(), code) != flagged_codes.end();
+  };
+  apis::ModerationResult result;
+  result.flagged = verdict.violation.has_value();
+  auto set = [&](std::string name, bool on) {
+    result.categories[name] = on;
+    result.category_scores[name] = on ? 1.0 : 0.0;
+    if (on) result.category_applied_input_types[name] = json::array{"text"};
+  };
+  const std::size_t known = llama_guard_categories(guard_model, {}).size();
+  for (std::size_t i = 0; i < known; ++i) {
+    set(std::string(kCategoryNames[i]), is_flagged("S" + std::to_string(i + 1)));
+  }
+  for (const auto& [name, codes] : kOpenAi) {
+    set(std::string(name), std::any_of(codes.begin(), codes.end(), is_flagged));
+  }
+  if (verdict.violation) {
+    result.user_message = verdict.violation->user_message;
+    result.metadata = verdict.violation->metadata;
+  }
+  return result;
 }
 
 ProviderSpec llama_guard_spec() {

@@ -30,4 +30,11 @@ std::string llama_guard_prompt(const json::array& messages,
 apis::RunShieldResponse llama_guard_verdict(std::string_view answer, const std::string& shield_id,
                                             const std::vector<std::string>& excluded);
 
+// A moderation result from a verdict: `categories` and `category_scores`
+// keyed by the Llama Guard category names (those `guard_model` knows) and by
+// OpenAI's moderation categories mapped onto them (Llama Stack's map); scores
+// are 1.0 for flagged categories and 0.0 for the rest.
+apis::ModerationResult llama_guard_moderation(const apis::RunShieldResponse& verdict,
+                                              const std::string& guard_model);
+
 }  // namespace llama_stack::providers::inline_
