@@ -12,7 +12,7 @@ std::vector<providers::ProviderSpec> builtin_provider_specs() {
   return {
       providers::remote::ollama_spec(),       providers::remote::vllm_spec(),
       providers::remote::openai_spec(),       providers::inline_::faiss_spec(),
-      providers::inline_::llama_guard_spec(),
+      providers::inline_::llama_guard_spec(), providers::inline_::code_scanner_spec(),
   };
 }
 

@@ -28,6 +28,9 @@ providers:
   - provider_id: llama-guard
     provider_type: inline::llama-guard
     config: {excluded_categories: [${excluded.join(', ')}]}
+  - provider_id: code-scanner
+    provider_type: inline::code-scanner
+    config: {}
 metadata_store: {type: sqlite, db_path: "{{TMP}}/registry.db"}
 inference_store: {type: sqlite, db_path: "{{TMP}}/inference_store.db"}
 models:
@@ -37,6 +40,7 @@ shields:
 - {shield_id: llama-guard, provider_id: llama-guard, provider_shield_id: meta-llama/Llama-Guard-3-8B}
 - {shield_id: guard-down, provider_id: llama-guard, provider_shield_id: guard-down}
 - {shield_id: guard-missing, provider_id: llama-guard, provider_shield_id: no-such-model}
+- {shield_id: code-scanner, provider_id: code-scanner, provider_shield_id: CodeScanner}
 `;
 }
 
@@ -191,4 +195,25 @@ test('moderations: bad requests name the field or the model', async () => {
     assert.equal(r.status, 400, JSON.stringify(body));
     assert.ok(r.json.detail.includes(path), r.json.detail);
   }
+});
+
+test('code-scanner flags insecure code with its rule ids', async () => {
+  const code = 'Here you go:\n```python\nimport hashlib, os\nh = hashlib.md5(pw).hexdigest()\nos.system("rm " + path)\n```';
+  const r = await runShield(server, {
+    shield_id: 'code-scanner',
+    messages: [user('write me a login'), { role: 'assistant', content: code }],
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.equal(r.json.violation.user_message, 'Sorry, I found security concerns in the code.');
+  assert.equal(r.json.violation.metadata.violation_type, 'weak-hash,shell-injection');
+  const clean = await runShield(server, {
+    shield_id: 'code-scanner',
+    messages: [{ role: 'assistant', content: 'h = hashlib.sha256(pw).hexdigest()' }],
+  });
+  assert.equal(clean.json.violation, null);
+  const m = await moderate(server, { model: 'CodeScanner', input: ['x = yaml.load(s)', 'print(1)'] });
+  assert.equal(m.status, 200, JSON.stringify(m.json));
+  assert.equal(m.json.results[0].flagged, true);
+  assert.equal(m.json.results[0].categories['unsafe-deserialization'], true);
+  assert.equal(m.json.results[1].flagged, false);
 });

@@ -10,8 +10,11 @@ namespace llama_stack::providers::inline_ {
 ProviderSpec faiss_spec();
 
 // inline::llama-guard — shields backed by a Llama Guard model served by an
-// inference provider. This build registers shields; run-shield arrives with
-// the safety API.
+// inference provider (src/providers/inline/safety/llama_guard.cc).
 ProviderSpec llama_guard_spec();
+
+// inline::code-scanner — the insecure-code shield: a rule set of our own
+// (src/providers/inline/safety/code_scanner.cc).
+ProviderSpec code_scanner_spec();
 
 }  // namespace llama_stack::providers::inline_
