@@ -7,10 +7,10 @@
 
 #include "support/api_errors.h"
 
-#include <fstream>
 #include <stdexcept>
 
 #include "llama_stack/async/spawn.h"
+#include "support/audit_capture.h"
 #include "support/temp_dir.h"
 
 namespace llama_stack::routing {
@@ -111,17 +111,13 @@ using testing::status_of;
 class InferenceRouterTest : public ::testing::Test {
  protected:
   InferenceRouterTest() {
-    security::AuditOptions options;
-    options.sink = security::AuditOptions::Sink::kFile;
-    options.path = dir_.file("audit.jsonl");
-    audit_ = std::make_unique<security::AuditLog>(options);
     store_ = std::make_unique<storage::InferenceStore>(dir_.file("store.db"));
     security::OAuthSettings oauth;
     oauth.enforce_model_permissions = true;
     oauth.model_scope_overrides["scoped"] = "models:scoped";
     oauth.deny_unmapped_models = false;
     policy_ = std::make_unique<security::Policy>(oauth, auth::AccessPolicy::default_policy());
-    router_ = std::make_unique<InferenceRouter>(models_, *policy_, audit_.get(), store_.get());
+    router_ = std::make_unique<InferenceRouter>(models_, *policy_, audit_.log(), store_.get());
     add("m", "upstream-m");
     add("scoped", "upstream-s");
     add("embed", "upstream-e", apis::ModelType::kEmbedding);
@@ -156,22 +152,14 @@ class InferenceRouterTest : public ::testing::Test {
         {"messages", json::array{json::object{{"role", "user"}, {"content", "hello"}}}}};
   }
 
-  std::vector<json::object> audit_events() {
-    audit_->flush();
-    std::vector<json::object> events;
-    std::ifstream in(dir_.file("audit.jsonl"));
-    for (std::string line; std::getline(in, line);) {
-      events.push_back(parse_json(line).as_object());
-    }
-    return events;
-  }
+  std::vector<json::object> audit_events() { return audit_.events(); }
 
   testing::TempDir dir_;
   std::shared_ptr<storage::KVStore> kv_ = storage::make_memory_kvstore();
   registry::ResourceRegistry registry_{kv_};
   ScriptedProvider provider_;
   ModelsRoutingTable models_{registry_, {{"p", &provider_}}};
-  std::unique_ptr<security::AuditLog> audit_;
+  testing::AuditCapture audit_;
   std::unique_ptr<storage::InferenceStore> store_;
   std::unique_ptr<security::Policy> policy_;
   std::unique_ptr<InferenceRouter> router_;

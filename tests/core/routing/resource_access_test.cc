@@ -4,10 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-
 #include "support/api_errors.h"
-#include "support/temp_dir.h"
+#include "support/audit_capture.h"
 
 namespace llama_stack::routing {
 namespace {
@@ -21,26 +19,16 @@ apis::Owner owner(std::string principal, std::string role) {
 class ResourceAccessTest : public ::testing::Test {
  protected:
   ResourceAccessTest() {
-    security::AuditOptions options;
-    options.sink = security::AuditOptions::Sink::kFile;
-    options.path = dir_.file("audit.jsonl");
-    audit_ = std::make_unique<security::AuditLog>(options);
     security::OAuthSettings oauth;
     oauth.enforce_model_permissions = true;
     oauth.shield_scope_overrides["guarded"] = "shields:guarded";
     policy_ = std::make_unique<security::Policy>(oauth, auth::AccessPolicy::default_policy());
-    access_ = std::make_unique<ResourceAccess>(*policy_, audit_.get());
+    access_ = std::make_unique<ResourceAccess>(*policy_, audit_.log());
     caller_.user = owner("alice", "user");
     caller_.trace_id = "0123456789abcdef0123456789abcdef";
   }
 
-  std::vector<json::object> audit_events() {
-    audit_->flush();
-    std::vector<json::object> events;
-    std::ifstream in(dir_.file("audit.jsonl"));
-    for (std::string line; std::getline(in, line);) events.push_back(parse_json(line).as_object());
-    return events;
-  }
+  std::vector<json::object> audit_events() { return audit_.events(); }
 
   apis::Shield shield(std::string id, std::optional<apis::Owner> by = std::nullopt) {
     apis::Shield s;
@@ -49,8 +37,7 @@ class ResourceAccessTest : public ::testing::Test {
     return s;
   }
 
-  testing::TempDir dir_;
-  std::unique_ptr<security::AuditLog> audit_;
+  testing::AuditCapture audit_;
   std::unique_ptr<security::Policy> policy_;
   std::unique_ptr<ResourceAccess> access_;
   apis::CallContext caller_;
