@@ -8,11 +8,6 @@
 namespace llama_stack::inference {
 namespace {
 
-const json::value* field(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it == o.end() || it->value().is_null() ? nullptr : &it->value();
-}
-
 const json::object& checked_object(const json::value& v, const std::string& path) {
   if (!v.is_object()) {
     throw JsonFieldError(path, "Field '" + path + "' must be an object, got " +
@@ -32,29 +27,29 @@ std::string checked_string(const json::value& v, const std::string& path) {
 // One InterleavedContentItem → an OpenAI content part.
 json::object content_part(const json::value& item, const std::string& path) {
   const auto& o = checked_object(item, path);
-  const auto* type = field(o, "type");
+  const auto* type = json_field(o, "type");
   if (type == nullptr) throw_missing_field(path + ".type");
   const std::string t = checked_string(*type, path + ".type");
   if (t == "text") {
-    const auto* text = field(o, "text");
+    const auto* text = json_field(o, "text");
     if (text == nullptr)
       throw JsonFieldError(path + ".text", "Field '" + path + ".text' is required");
     return json::object{{"type", "text"}, {"text", checked_string(*text, path + ".text")}};
   }
   if (t == "image") {
-    const auto* image = field(o, "image");
+    const auto* image = json_field(o, "image");
     if (image == nullptr)
       throw JsonFieldError(path + ".image", "Field '" + path + ".image' is required");
     const auto& img = checked_object(*image, path + ".image");
     std::string url;
-    if (const auto* u = field(img, "url")) {
+    if (const auto* u = json_field(img, "url")) {
       const auto& uo = checked_object(*u, path + ".image.url");
-      const auto* uri = field(uo, "uri");
+      const auto* uri = json_field(uo, "uri");
       if (uri == nullptr)
         throw JsonFieldError(path + ".image.url.uri",
                              "Field '" + path + ".image.url.uri' is required");
       url = checked_string(*uri, path + ".image.url.uri");
-    } else if (const auto* data = field(img, "data")) {
+    } else if (const auto* data = json_field(img, "data")) {
       url = "data:image/png;base64," + checked_string(*data, path + ".image.data");
     } else {
       throw JsonFieldError(path + ".image", "Field '" + path + ".image' needs 'url' or 'data'");
@@ -89,7 +84,7 @@ json::value content_of(const json::value& content, const std::string& path) {
   std::string joined;
   for (const auto& part : parts) {
     const auto& p = part.get_object();
-    const auto* text = field(p, "text");
+    const auto* text = json_field(p, "text");
     if (p.find("image_url") != p.end() || text == nullptr || !text->is_string()) return parts;
     joined += text->get_string();
   }
@@ -114,11 +109,11 @@ std::string json_type_of(std::string_view param_type) {
 }
 
 void apply_sampling(const json::object& body, json::object& out) {
-  const auto* sp = field(body, "sampling_params");
+  const auto* sp = json_field(body, "sampling_params");
   if (sp == nullptr) return;
   const auto& params = checked_object(*sp, "sampling_params");
   JsonReader reader(*sp, "sampling_params");
-  if (const auto* strategy = field(params, "strategy")) {
+  if (const auto* strategy = json_field(params, "strategy")) {
     const auto& s = checked_object(*strategy, "sampling_params.strategy");
     JsonReader sr(*strategy, "sampling_params.strategy");
     const std::string type = sr.optional_string("type").value_or("greedy");
@@ -151,7 +146,7 @@ void apply_sampling(const json::object& body, json::object& out) {
   if (auto penalty = reader.optional_number("repetition_penalty"); penalty && *penalty != 1.0) {
     out["repetition_penalty"] = *penalty;
   }
-  if (const auto* stop = field(params, "stop")) {
+  if (const auto* stop = json_field(params, "stop")) {
     if (!stop->is_array())
       throw JsonFieldError("sampling_params.stop",
                            "Field 'sampling_params.stop' must be a list of strings");
@@ -166,13 +161,13 @@ void apply_sampling(const json::object& body, json::object& out) {
 }
 
 void apply_response_format(const json::object& body, json::object& out) {
-  const auto* rf = field(body, "response_format");
+  const auto* rf = json_field(body, "response_format");
   if (rf == nullptr) return;
   const auto& o = checked_object(*rf, "response_format");
   JsonReader reader(*rf, "response_format");
   const std::string type = reader.required_string("type");
   if (type == "json_schema") {
-    const auto* schema = field(o, "json_schema");
+    const auto* schema = json_field(o, "json_schema");
     if (schema == nullptr)
       throw JsonFieldError("response_format.json_schema",
                            "Field 'response_format.json_schema' is required");
@@ -203,7 +198,7 @@ NativeRequest native_chat_request(const json::value& body_value) {
   out.model_id = body.required_string("model_id");
   out.stream = body.optional_bool("stream").value_or(false);
   const json::object& b = body.object();
-  const auto* messages = field(b, "messages");
+  const auto* messages = json_field(b, "messages");
   if (messages == nullptr || !messages->is_array() || messages->get_array().empty()) {
     throw JsonFieldError("messages", "Field 'messages' must be a non-empty list");
   }
@@ -259,7 +254,7 @@ NativeRequest native_chat_request(const json::value& body_value) {
   apply_sampling(b, out.openai);
 
   std::vector<std::string> tool_names;
-  if (const auto* tools = field(b, "tools")) {
+  if (const auto* tools = json_field(b, "tools")) {
     if (!tools->is_array()) throw JsonFieldError("tools", "Field 'tools' must be a list");
     json::array converted_tools;
     std::size_t k = 0;
@@ -292,7 +287,7 @@ NativeRequest native_chat_request(const json::value& body_value) {
     if (!converted_tools.empty()) out.openai["tools"] = std::move(converted_tools);
   }
   std::optional<std::string> choice = body.optional_string("tool_choice");
-  if (const auto* tc = field(b, "tool_config")) {
+  if (const auto* tc = json_field(b, "tool_config")) {
     JsonReader config(*tc, "tool_config");
     if (auto c = config.optional_string("tool_choice")) {
       if (choice && *choice != *c) {
@@ -315,7 +310,7 @@ NativeRequest native_chat_request(const json::value& body_value) {
     }
   }
   apply_response_format(b, out.openai);
-  if (const auto* lp = field(b, "logprobs")) {
+  if (const auto* lp = json_field(b, "logprobs")) {
     JsonReader logprobs(*lp, "logprobs");
     out.openai["logprobs"] = true;
     if (auto k = logprobs.optional_int("top_k"); k && *k > 0) out.openai["top_logprobs"] = *k;
@@ -370,7 +365,7 @@ std::optional<json::array> native_metrics(const json::value* usage) {
   if (usage == nullptr || !usage->is_object()) return std::nullopt;
   const auto& u = usage->get_object();
   auto value = [&](std::string_view key) -> json::value {
-    const auto* v = field(u, key);
+    const auto* v = json_field(u, key);
     return v != nullptr && v->is_number() ? *v : json::value(0);
   };
   json::array metrics;

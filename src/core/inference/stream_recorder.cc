@@ -3,58 +3,53 @@
 namespace llama_stack::inference {
 namespace {
 
-const json::value* field(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it == o.end() || it->value().is_null() ? nullptr : &it->value();
-}
-
 const json::object* object_field(const json::object& o, std::string_view key) {
-  const auto* v = field(o, key);
+  const auto* v = json_field(o, key);
   return v != nullptr ? v->if_object() : nullptr;
 }
 
 std::int64_t index_of(const json::object& o) {
-  const auto* i = field(o, "index");
+  const auto* i = json_field(o, "index");
   return i != nullptr && i->is_int64() ? i->get_int64() : 0;
 }
 
 void append_string(std::string& out, const json::object& o, std::string_view key) {
-  if (const auto* v = field(o, key); v != nullptr && v->is_string()) out += v->get_string();
+  if (const auto* v = json_field(o, key); v != nullptr && v->is_string()) out += v->get_string();
 }
 
 }  // namespace
 
 void StreamRecorder::add(const json::object& chunk) {
-  if (const auto* usage = field(chunk, "usage"); usage != nullptr && usage->is_object()) {
+  if (const auto* usage = json_field(chunk, "usage"); usage != nullptr && usage->is_object()) {
     usage_ = *usage;
   }
   if (id_.empty()) {
-    if (const auto* id = field(chunk, "id"); id != nullptr && id->is_string())
+    if (const auto* id = json_field(chunk, "id"); id != nullptr && id->is_string())
       id_ = id->get_string();
-    if (const auto* c = field(chunk, "created"); c != nullptr && c->is_int64())
+    if (const auto* c = json_field(chunk, "created"); c != nullptr && c->is_int64())
       created_ = c->get_int64();
   }
-  const auto* choices = field(chunk, "choices");
+  const auto* choices = json_field(chunk, "choices");
   if (choices == nullptr || !choices->is_array()) return;
   for (const auto& c : choices->get_array()) {
     const auto* choice = c.if_object();
     if (choice == nullptr) continue;
     Choice& acc = choices_[index_of(*choice)];
-    if (const auto* t = field(*choice, "text"); t != nullptr && t->is_string()) {
+    if (const auto* t = json_field(*choice, "text"); t != nullptr && t->is_string()) {
       acc.content += t->get_string();
       acc.has_content = true;
     }
     if (const auto* d = object_field(*choice, "delta")) {
-      if (const auto* t = field(*d, "content"); t != nullptr && t->is_string()) {
+      if (const auto* t = json_field(*d, "content"); t != nullptr && t->is_string()) {
         acc.content += t->get_string();
         acc.has_content = true;
       }
-      if (const auto* calls = field(*d, "tool_calls"); calls != nullptr && calls->is_array()) {
+      if (const auto* calls = json_field(*d, "tool_calls"); calls != nullptr && calls->is_array()) {
         for (const auto& tc : calls->get_array()) {
           const auto* call = tc.if_object();
           if (call == nullptr) continue;
           Call& t = acc.calls[index_of(*call)];
-          if (const auto* id = field(*call, "id"); id != nullptr && id->is_string())
+          if (const auto* id = json_field(*call, "id"); id != nullptr && id->is_string())
             t.id = id->get_string();
           if (const auto* fn = object_field(*call, "function")) {
             append_string(t.name, *fn, "name");
@@ -63,7 +58,7 @@ void StreamRecorder::add(const json::object& chunk) {
         }
       }
     }
-    if (const auto* f = field(*choice, "finish_reason"); f != nullptr && f->is_string())
+    if (const auto* f = json_field(*choice, "finish_reason"); f != nullptr && f->is_string())
       acc.finish = f->get_string();
   }
 }

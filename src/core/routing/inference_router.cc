@@ -13,20 +13,10 @@ namespace {
 
 constexpr const char* kRequestTypes[] = {"chat_completion", "completion", "embeddings"};
 
-const json::value* field(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it == o.end() || it->value().is_null() ? nullptr : &it->value();
-}
-
-bool flag(const json::object& o, std::string_view key) {
-  const auto* v = field(o, key);
-  return v != nullptr && v->is_bool() && v->get_bool();
-}
-
 std::int64_t token_count(const json::value& usage, std::string_view key) {
   const auto* o = usage.if_object();
   if (o == nullptr) return 0;
-  const auto* v = field(*o, key);
+  const auto* v = json_field(*o, key);
   return v != nullptr && v->is_number() ? static_cast<std::int64_t>(v->to_number<double>()) : 0;
 }
 
@@ -113,9 +103,9 @@ struct ProviderCall {
   void chunk(json::object chunk) {
     chunk["model"] = model_id;
     recorder.add(chunk);
-    const auto* choices = field(chunk, "choices");
+    const auto* choices = json_field(chunk, "choices");
     const bool usage_only = choices != nullptr && choices->is_array() &&
-                            choices->get_array().empty() && field(chunk, "usage") != nullptr;
+                            choices->get_array().empty() && json_field(chunk, "usage") != nullptr;
     if (usage_only && !wants_usage) return;
     if (!wants_usage) chunk.erase("usage");
     if (sink) sink(std::move(chunk));
@@ -133,7 +123,7 @@ struct ProviderCall {
   json::value usage() const { return stream ? recorder.usage() : response_usage; }
 
   void set_response(json::object r) {
-    if (const auto* u = field(r, "usage")) response_usage = *u;
+    if (const auto* u = json_field(r, "usage")) response_usage = *u;
     response = std::move(r);
   }
   json::value response_usage = nullptr;
@@ -191,7 +181,7 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
                                                 const apis::CallContext& context,
                                                 json::object request, apis::ChunkSink on_chunk,
                                                 bool store) {
-  const json::value* model = field(request, "model");
+  const json::value* model = json_field(request, "model");
   if (model == nullptr || !model->is_string() || model->get_string().empty()) {
     throw ApiError::bad_request("Field 'model' is required and must be a non-empty string");
   }
@@ -202,7 +192,7 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
   // OpenAI's `store: false` (what internal callers such as Llama Guard send)
   // keeps the completion out of the inference store; false is OpenAI's
   // default upstream, so the key is not forwarded.
-  if (const auto* flag = field(request, "store");
+  if (const auto* flag = json_field(request, "store");
       flag != nullptr && flag->is_bool() && !flag->get_bool()) {
     store = false;
     request.erase("store");
@@ -210,7 +200,7 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
   const bool record = store && kind == InferenceKind::kChat && store_ != nullptr;
   json::array input_messages;
   if (record) {
-    if (const auto* messages = field(request, "messages"); messages != nullptr) {
+    if (const auto* messages = json_field(request, "messages"); messages != nullptr) {
       if (const auto* array = messages->if_array()) input_messages = *array;
     }
   }
@@ -250,14 +240,14 @@ async::Task<json::object> InferenceRouter::call_provider(
   auto state = std::make_shared<ProviderCall>();
   state->kind = kind;
   state->model_id = model_id;
-  state->stream = kind != InferenceKind::kEmbeddings && flag(request, "stream");
+  state->stream = kind != InferenceKind::kEmbeddings && json_flag(request, "stream");
   if (state->stream) {
     // Always ask for usage: token settlement, the audit and the store need it.
     json::object options;
-    if (const auto* so = field(request, "stream_options"); so != nullptr && so->is_object()) {
+    if (const auto* so = json_field(request, "stream_options"); so != nullptr && so->is_object()) {
       options = so->get_object();
     }
-    state->wants_usage = flag(options, "include_usage");
+    state->wants_usage = json_flag(options, "include_usage");
     options["include_usage"] = true;
     request["stream_options"] = std::move(options);
     state->sink = std::move(on_chunk);

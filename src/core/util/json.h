@@ -98,6 +98,17 @@ class JsonReader {
 // A short human name for a JSON kind ("string", "object", ...).
 std::string_view json_kind_name(json::kind kind);
 
+// The value of `key`, or null when it is absent or JSON null.
+inline const json::value* json_field(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it == o.end() || it->value().is_null() ? nullptr : &it->value();
+}
+// Whether `key` is the boolean true.
+inline bool json_flag(const json::object& o, std::string_view key) {
+  const json::value* v = json_field(o, key);
+  return v != nullptr && v->is_bool() && v->get_bool();
+}
+
 // Throw JsonFieldError "Field '<path>' is required" and "Field '<path>' must
 // be <expected>, got <kind of got>", for checks JsonReader has no accessor for.
 [[noreturn]] void throw_missing_field(const std::string& path);

@@ -24,11 +24,6 @@ namespace {
 using Ex = std::shared_ptr<Exchange>;
 using routing::InferenceKind;
 
-const json::value* field(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  return it == o.end() || it->value().is_null() ? nullptr : &it->value();
-}
-
 // Stainless clients of the 0.2 line JSON-parse every data line and fail on
 // the OpenAI "[DONE]" terminator; every other client expects or tolerates it.
 bool wants_done_marker(const RequestContext& context) {
@@ -92,7 +87,7 @@ class SseWriter {
 void check_openai_fields(const json::object& body, InferenceKind kind) {
   auto expect = [&](std::string_view key, std::initializer_list<json::kind> kinds,
                     std::string_view what) {
-    const auto* v = field(body, key);
+    const auto* v = json_field(body, key);
     if (v == nullptr) return;
     for (auto k : kinds) {
       if (v->kind() == k) return;
@@ -118,7 +113,7 @@ void check_openai_fields(const json::object& body, InferenceKind kind) {
   expect("tools", {json::kind::array}, "a list");
   expect("user", {json::kind::string}, "a string");
   if (kind == InferenceKind::kChat) {
-    const auto* messages = field(body, "messages");
+    const auto* messages = json_field(body, "messages");
     if (messages == nullptr || !messages->is_array() || messages->get_array().empty()) {
       throw JsonFieldError("messages", "Field 'messages' must be a non-empty list");
     }
@@ -129,12 +124,12 @@ void check_openai_fields(const json::object& body, InferenceKind kind) {
       msg.required_string("role");
     }
   } else if (kind == InferenceKind::kCompletion) {
-    const auto* prompt = field(body, "prompt");
+    const auto* prompt = json_field(body, "prompt");
     if (prompt == nullptr || !(prompt->is_string() || prompt->is_array())) {
       throw JsonFieldError("prompt", "Field 'prompt' must be a string or a list");
     }
   } else {
-    const auto* input = field(body, "input");
+    const auto* input = json_field(body, "input");
     if (input == nullptr || !(input->is_string() || input->is_array())) {
       throw JsonFieldError("input", "Field 'input' must be a string or a list of strings");
     }
@@ -147,18 +142,13 @@ void check_openai_fields(const json::object& body, InferenceKind kind) {
         }
       }
     }
-    if (const auto* f = field(body, "encoding_format");
+    if (const auto* f = json_field(body, "encoding_format");
         f != nullptr &&
         (!f->is_string() || (f->get_string() != "float" && f->get_string() != "base64"))) {
       throw JsonFieldError("encoding_format",
                            "Field 'encoding_format' must be 'float' or 'base64'");
     }
   }
-}
-
-bool flag(const json::object& o, std::string_view key) {
-  const auto* v = field(o, key);
-  return v != nullptr && v->is_bool() && v->get_bool();
 }
 
 // Runs a streaming call into an SSE response. The response starts with the
@@ -204,7 +194,7 @@ async::Task<void> openai_generate(const Services& services, Ex ex, InferenceKind
   json::object body = reader.object();
   check_openai_fields(body, kind);
   apis::CallContext call = ex->call_context();
-  if (!flag(body, "stream")) {
+  if (!json_flag(body, "stream")) {
     auto answered = services.inference().call(kind, call, std::move(body));
     json::object response = co_await std::move(answered);
     ex->send_json(200, response);
