@@ -220,8 +220,13 @@ void Stack::initialize() {
                                                           inference_store_.get());
   resource_access_ = std::make_unique<routing::ResourceAccess>(*policy_, audit_.get());
   deps_.inference = inference_.get();
-  safety_ = std::make_unique<routing::SafetyRouter>(*shields_, *resource_access_);
+  safety_ = std::make_unique<routing::SafetyRouter>(*shields_, *resource_access_, config_.safety);
   deps_.safety = safety_.get();
+  if (security_.oauth.content_safety.enforce) {
+    content_safety_ = std::make_unique<routing::ContentSafety>(security_.oauth.content_safety,
+                                                               *safety_, audit_.get());
+    inference_->set_content_safety(content_safety_.get());
+  }
 
   // 4. Providers, in dependency order; each joins its routing table.
   for (std::size_t index : resolve_provider_order(config_, registry_)) {

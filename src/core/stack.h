@@ -108,6 +108,7 @@ class Stack {
   std::unique_ptr<routing::VectorDBsRoutingTable> vector_dbs_;
   std::unique_ptr<routing::InferenceRouter> inference_;
   std::unique_ptr<routing::SafetyRouter> safety_;
+  std::unique_ptr<routing::ContentSafety> content_safety_;
   std::unique_ptr<storage::InferenceStore> inference_store_;
   std::unique_ptr<security::Policy> policy_;
   std::unique_ptr<routing::ResourceAccess> resource_access_;

@@ -70,7 +70,7 @@ test('openai SDK and llama-stack-client 0.7.3: moderations.create', async () => 
   assert.equal(r.results[1].flagged, true);
   assert.equal(r.results[1].categories.violence, true);
   assert.equal(r.results[1].categories['Violent Crimes'], true);
-  assert.equal(r.results[1].category_scores.violence, 1);
+  assert.ok(Math.abs(r.results[1].category_scores.violence - 0.9) < 1e-9, 'p(unsafe) from the logprobs');
   assert.deepEqual(r.results[1].category_applied_input_types.violence, ['text']);
   assert.equal(r.results[1].categories.hate, false);
 

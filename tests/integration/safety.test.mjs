@@ -27,11 +27,12 @@ providers:
   safety:
   - provider_id: llama-guard
     provider_type: inline::llama-guard
-    config: {excluded_categories: [${excluded.join(', ')}]}
+    config: {excluded_categories: [${excluded.join(', ')}]${excluded.length ? ', logprobs: false' : ''}}
   - provider_id: code-scanner
     provider_type: inline::code-scanner
     config: {}
 metadata_store: {type: sqlite, db_path: "{{TMP}}/registry.db"}
+${excluded.length ? 'safety: {default_shield_id: llama-guard, max_input_chars: 1000}' : ''}
 inference_store: {type: sqlite, db_path: "{{TMP}}/inference_store.db"}
 models:
 - {model_id: meta-llama/Llama-Guard-3-8B, provider_id: vllm, provider_model_id: llama3.2:3b}
@@ -174,9 +175,23 @@ test('moderations: one result per input, categories by Llama Guard and OpenAI na
   assert.equal(bad.categories['Violent Crimes'], true);
   assert.equal(bad.categories.hate, true);
   assert.equal(bad.categories['sexual'], false);
-  assert.equal(bad.category_scores.Hate, 1);
+  // Scores: the probability of "unsafe" from the guard's logprobs (the fake: 0.95).
+  const close = (a, b) => assert.ok(Math.abs(a - b) < 1e-9, `${a} != ${b}`);
+  close(bad.category_scores.Hate, 0.95);
+  close(bad.category_scores.hate, 0.95);
   assert.equal(bad.category_scores.Elections, 0);
-  assert.deepEqual(bad.metadata, { violation_type: 'S10,S1' });
+  assert.equal(bad.metadata.violation_type, 'S10,S1');
+  close(bad.metadata.unsafe_probability, 0.95);
+  close(ok.metadata.unsafe_probability, 0.02);
+  assert.ok(Object.values(ok.category_scores).every((v) => v === 0));
+  const asked = (await fake.stats()).last_request.body;
+  assert.equal(asked.logprobs, true);
+  assert.equal(asked.top_logprobs, 5);
+  // Without logprobs (config logprobs: false): flagged categories score 1.0.
+  const plain = await moderate(excluding, { model: 'meta-llama/Llama-Guard-3-8B', input: 'a hateful rant' });
+  assert.equal(plain.status, 200, JSON.stringify(plain.json));
+  assert.equal(plain.json.results[0].category_scores.Hate, 1);
+  assert.deepEqual(plain.json.results[0].metadata, { violation_type: 'S10,S1' });
   // The shield is also found by its id.
   assert.equal((await moderate(server, { model: 'llama-guard', input: 'hi' })).status, 200);
 });
@@ -195,6 +210,20 @@ test('moderations: bad requests name the field or the model', async () => {
     assert.equal(r.status, 400, JSON.stringify(body));
     assert.ok(r.json.detail.includes(path), r.json.detail);
   }
+});
+
+test('moderations without a model use safety.default_shield_id; oversized text is 413', async () => {
+  const r = await moderate(excluding, { input: 'a hateful rant' });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.equal(r.json.model, 'meta-llama/Llama-Guard-3-8B');
+  assert.equal(r.json.results[0].flagged, true);
+  const big = 'x'.repeat(1001);
+  const tooBig = await moderate(excluding, { input: big });
+  assert.equal(tooBig.status, 413);
+  assert.match(tooBig.json.detail, /safety.max_input_chars/);
+  const shield = await runShield(excluding, { shield_id: 'llama-guard', messages: [user(big)], params: {} });
+  assert.equal(shield.status, 413);
+  assert.equal((await runShield(excluding, { shield_id: 'llama-guard', messages: [user('x'.repeat(900))], params: {} })).status, 200);
 });
 
 test('code-scanner flags insecure code with its rule ids', async () => {

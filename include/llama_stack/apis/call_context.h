@@ -54,6 +54,10 @@ struct CallContext {
   // should give each child context an empty one and settle the sum itself.
   std::function<void(std::int64_t actual_tokens)> settle_tokens;
 
+  // Set on a guard model's own calls (a shield judging content): they are
+  // not themselves checked by content-safety enforcement.
+  bool content_safety_exempt = false;
+
   // When the call (the HTTP request) started: audit latencies count from here.
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 };

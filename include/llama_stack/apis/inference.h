@@ -48,7 +48,9 @@ struct InferenceContext {
 using CancelFn = std::function<void()>;
 
 // Streaming output: one OpenAI chunk at a time, in order, on the provider's
-// thread. Must not block (hand slow work to another executor).
+// thread. Must not block (hand slow work to another executor). A chunk may
+// use the provider's short-lived memory resource (a parse buffer): to keep
+// it past the call, copy it to the heap (json::object(std::move(c), {})).
 using ChunkSink = std::function<void(json::object chunk)>;
 
 // The inference API as callers see it. `request` is an OpenAI request body

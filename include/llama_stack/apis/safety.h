@@ -6,8 +6,11 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "llama_stack/apis/call_context.h"
@@ -70,6 +73,41 @@ struct ModerationObject {
   }
 };
 
+// A shield's judgement of one conversation with scores, for server-side
+// content-safety enforcement (security::ContentSafety): the verdict, and a
+// score in [0, 1] for every category the shield flagged, keyed by the
+// shield's own category codes ("S1" … for Llama Guard, "VIOLENCE" … for
+// Bedrock, rule ids for the code scanner).
+struct ShieldAssessment {
+  std::optional<SafetyViolation> violation;
+  std::map<std::string, double> scores;
+};
+
+// The codes of metadata.violation_type ("S1,S10" → {"S1", "S10"}).
+inline std::vector<std::string> violation_codes(const SafetyViolation& violation) {
+  std::vector<std::string> codes;
+  const auto* type = violation.metadata.if_contains("violation_type");
+  if (type == nullptr || !type->is_string()) return codes;
+  const std::string_view text = type->get_string();
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    if (comma > start) codes.emplace_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return codes;
+}
+
+// A verdict as an assessment: every flagged code scored `score`.
+inline ShieldAssessment assessment_of(RunShieldResponse verdict, double score = 1.0) {
+  ShieldAssessment out;
+  if (verdict.violation) {
+    for (auto& code : violation_codes(*verdict.violation)) out.scores[std::move(code)] = score;
+  }
+  out.violation = std::move(verdict.violation);
+  return out;
+}
+
 class SafetyApi {
  public:
   virtual ~SafetyApi() = default;
@@ -85,6 +123,13 @@ class SafetyApi {
   virtual async::Task<ModerationObject> moderate(const CallContext& context,
                                                  std::vector<std::string> inputs,
                                                  std::optional<std::string> model) = 0;
+  // Scores `messages` with `shield_id` for content-safety enforcement. The
+  // server chose the shield, so the caller's shield access is not checked
+  // (the guard model's call is the caller's, as always). 404 unknown shield;
+  // guard failures as for run_shield.
+  virtual async::Task<ShieldAssessment> assess(const CallContext& context,
+                                               const std::string& shield_id,
+                                               boost::json::array messages) = 0;
 };
 
 }  // namespace llama_stack::apis

@@ -30,6 +30,21 @@ class ApiError : public std::runtime_error {
     return *this;
   }
 
+  // The error's `code` for OpenAI clients (e.g. "content_filter"); empty:
+  // the status number.
+  const std::string& code() const { return code_; }
+  ApiError& with_code(std::string code) {
+    code_ = std::move(code);
+    return *this;
+  }
+  // More members of the body's `error` object, each as JSON text (e.g.
+  // {"categories", "[\"violence\"]"}).
+  const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
+  ApiError& with_field(std::string name, std::string json_text) {
+    fields_.emplace_back(std::move(name), std::move(json_text));
+    return *this;
+  }
+
   static ApiError bad_request(std::string message) { return {400, std::move(message)}; }
   static ApiError unauthorized(std::string message) { return {401, std::move(message)}; }
   static ApiError forbidden(std::string message) { return {403, std::move(message)}; }
@@ -48,6 +63,8 @@ class ApiError : public std::runtime_error {
   int status_;
   std::string type_;
   std::vector<std::pair<std::string, std::string>> headers_;
+  std::string code_;
+  std::vector<std::pair<std::string, std::string>> fields_;
 };
 
 // OpenAI-style error type for an HTTP status ("invalid_request_error", ...).

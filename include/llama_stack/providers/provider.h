@@ -95,6 +95,15 @@ class SafetyProvider : public Provider {
     throw ApiError::not_implemented("Shield '" + shield.identifier +
                                     "' does not support moderations");
   }
+  // The verdict with scores (see apis::ShieldAssessment). By default: the
+  // run_shield verdict, each code of its metadata.violation_type scored 1.0.
+  virtual async::Task<apis::ShieldAssessment> assess(const apis::CallContext& context,
+                                                     const apis::Shield& shield,
+                                                     boost::json::array messages) {
+    auto run = run_shield(context, shield, std::move(messages), {});
+    apis::RunShieldResponse verdict = co_await std::move(run);
+    co_return apis::assessment_of(std::move(verdict));
+  }
 };
 
 // Vector IO providers: serve vector databases.

@@ -241,12 +241,25 @@ StackRunConfig parse_stack_config(const ConfigNode& root, Diagnostics& diagnosti
   });
   config.shields = parse_list<ShieldInput>(reader, "shields", diagnostics, [&](MapReader& r) {
     ShieldInput s;
-    s.shield_id = r.string("shield_id", true).value_or("");
     s.provider_id = r.string("provider_id");
     s.provider_shield_id = r.string("provider_shield_id");
+    // The guide's Bedrock example names only provider_shield_id (the
+    // guardrail): the shield is then known by it.
+    s.shield_id = r.string("shield_id").value_or(s.provider_shield_id.value_or(""));
+    if (s.shield_id.empty()) {
+      diagnostics.error(r.self(), "a shield needs shield_id (or provider_shield_id, its default)");
+    }
     s.params = object_or_empty(r, "params", diagnostics);
     return s;
   });
+  if (const ConfigNode* n = reader.node("safety"); n != nullptr && !n->is_null()) {
+    MapReader safety(*n, diagnostics);
+    config.safety.default_shield_id = safety.string("default_shield_id");
+    if (auto max = safety.integer("max_input_chars", 1, std::int64_t{1} << 30)) {
+      config.safety.max_input_chars = *max;
+    }
+    safety.finish();
+  }
   config.vector_dbs =
       parse_list<VectorDBInput>(reader, "vector_dbs", diagnostics, [&](MapReader& r) {
         VectorDBInput v;

@@ -89,6 +89,16 @@ struct ServerConfig {
   std::optional<ConfigNode> oauth;  // OAuth 2.1 resource-server extensions (ours)
 };
 
+// `safety:` (ours): defaults of the Safety API.
+struct SafetySettings {
+  // The shield OpenAI moderations use when the request names no `model`.
+  std::optional<std::string> default_shield_id;
+  // Longest text (characters, all messages together) a shield is asked to
+  // judge: run-shield, moderations and content-safety enforcement answer
+  // 413 above it.
+  std::int64_t max_input_chars = 256 * 1024;
+};
+
 struct StackRunConfig {
   std::string source_file;
   std::string version = "2";
@@ -100,6 +110,7 @@ struct StackRunConfig {
   std::optional<SqlStoreConfig> inference_store;
   std::vector<ModelInput> models;
   std::vector<ShieldInput> shields;
+  SafetySettings safety;
   std::vector<VectorDBInput> vector_dbs;
   std::vector<ToolGroupInput> tool_groups;
   std::vector<std::pair<std::string, std::string>> logging_levels;

@@ -207,11 +207,27 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
 
   json::value usage = nullptr;
   json::object result;
+  bool filtered = false;  // a stream ended by the content filter
   std::exception_ptr failure;
   try {
-    auto provider_call =
-        call_provider(kind, context, model_id, std::move(request), std::move(on_chunk), usage);
-    result = co_await std::move(provider_call);
+    if (content_safety_ != nullptr && content_safety_->applies(context)) {
+      // An unknown or forbidden model is refused before any guard runs.
+      resolve(kind, context, model_id);
+      ContentSafety::Generate generate = [this, kind, &model_id, &usage](
+                                             const apis::CallContext& child, json::object body,
+                                             apis::ChunkSink sink) {
+        return call_provider(kind, child, model_id, std::move(body), std::move(sink), usage);
+      };
+      auto guarded = content_safety_->run(kind, context, model_id, std::move(request),
+                                          std::move(on_chunk), std::move(generate));
+      ContentSafety::Guarded outcome_of_guard = co_await std::move(guarded);
+      result = std::move(outcome_of_guard.result);
+      filtered = outcome_of_guard.filtered;
+    } else {
+      auto provider_call =
+          call_provider(kind, context, model_id, std::move(request), std::move(on_chunk), usage);
+      result = co_await std::move(provider_call);
+    }
   } catch (...) {
     failure = std::current_exception();
   }
@@ -224,7 +240,7 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
     throw error;
   }
   outcome.finish(std::nullopt, usage);
-  if (record) {
+  if (record && !filtered) {
     store_->record(result, std::move(input_messages),
                    context.user ? context.user->to_json() : json::value(nullptr));
   }

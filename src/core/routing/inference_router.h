@@ -13,6 +13,9 @@
 //                          caller asked); bridged from the provider's
 //                          callbacks, cancelled through the CallContext
 //   settle                 the caller's token reservation, with real usage
+//   content safety         with server.oauth.enforce_content_safety: the
+//                          input judged alongside the generation, the output
+//                          before it leaves (core/routing/content_safety.h)
 //   audit                  inference_response (success, status, tokens,
 //                          latency) — also for every failure
 //   record                 chat completions in the inference store (not for
@@ -25,6 +28,7 @@
 #include <memory>
 #include <string>
 
+#include "core/routing/content_safety.h"
 #include "core/routing/routing_tables.h"
 #include "core/security/audit_log.h"
 #include "core/security/policy.h"
@@ -49,6 +53,9 @@ class InferenceRouter final : public apis::InferenceApi {
   async::Task<json::object> embeddings(const apis::CallContext& context,
                                        json::object request) override;
 
+  // Content-safety enforcement (may be null: off); must outlive the router.
+  void set_content_safety(const ContentSafety* content_safety) { content_safety_ = content_safety; }
+
   // The three above by kind (what the routes dispatch on). `store`: record a
   // successful chat completion in the inference store (the OpenAI chat
   // routes and chat_completion() do; the native route does not, as in Llama
@@ -69,6 +76,7 @@ class InferenceRouter final : public apis::InferenceApi {
   const security::Policy& policy_;
   security::AuditLog* audit_;
   storage::InferenceStore* store_;
+  const ContentSafety* content_safety_ = nullptr;
 };
 
 }  // namespace llama_stack::routing

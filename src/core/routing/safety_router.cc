@@ -15,7 +15,35 @@ std::string random_id() {
   return out;
 }
 
+ApiError shield_not_found(const std::string& shield_id) {
+  return ApiError::not_found("Shield '" + shield_id +
+                             "' not found. Register it with POST /v1/shields");
+}
+
+// Runs `call` (a provider's Task), mapping whatever it throws.
+template <class T>
+async::Task<T> mapped(async::Task<T> call, std::string where) {
+  std::exception_ptr failure;
+  std::optional<T> result;
+  try {
+    result.emplace(co_await std::move(call));
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  if (failure) throw to_api_error(failure, where);
+  co_return std::move(*result);
+}
+
 }  // namespace
+
+void SafetyRouter::check_size(std::size_t chars, const std::string& what) const {
+  if (chars > static_cast<std::size_t>(settings_.max_input_chars)) {
+    throw ApiError(413, what + " has " + std::to_string(chars) +
+                            " characters of text; shields judge at most " +
+                            std::to_string(settings_.max_input_chars) +
+                            " (safety.max_input_chars)");
+  }
+}
 
 async::Task<apis::RunShieldResponse> SafetyRouter::run_shield(const apis::CallContext& context,
                                                               const std::string& shield_id,
@@ -23,60 +51,68 @@ async::Task<apis::RunShieldResponse> SafetyRouter::run_shield(const apis::CallCo
                                                               json::object params) {
   const apis::Shield shield = shields_.get(shield_id);  // 404 naming the shield
   access_.check_read(context, "shield", shield.identifier, shield.owner,
-                     ApiError::not_found("Shield '" + shield_id +
-                                         "' not found. Register it with POST /v1/shields"));
+                     shield_not_found(shield_id));
   access_.check_scope(context, shield);
+  check_size(json_text_size(messages), "'messages'");
   providers::SafetyProvider& provider = shields_.provider_for(shield);
-  std::exception_ptr failure;
-  apis::RunShieldResponse result;
-  try {
-    auto run = provider.run_shield(context, shield, std::move(messages), std::move(params));
-    result = co_await std::move(run);
-  } catch (...) {
-    failure = std::current_exception();
+  auto run = mapped(provider.run_shield(context, shield, std::move(messages), std::move(params)),
+                    "shield '" + shield_id + "'");
+  co_return co_await std::move(run);
+}
+
+apis::Shield SafetyRouter::moderation_shield(const apis::CallContext& context,
+                                             const std::optional<std::string>& model) const {
+  // The shields the caller may use; `model` names one by model or id.
+  std::vector<apis::Shield> usable = access_.visible(context, shields_.list());
+  if (model) {
+    for (const auto& s : usable) {
+      if (s.provider_resource_id == *model || s.identifier == *model) return s;
+    }
+    throw ApiError::not_found("No shield for model '" + *model +
+                              "'; register one with POST /v1/shields");
   }
-  if (failure) throw to_api_error(failure, "shield '" + shield_id + "'");
-  co_return result;
+  if (settings_.default_shield_id) {
+    for (const auto& s : usable) {
+      if (s.identifier == *settings_.default_shield_id) return s;
+    }
+    throw ApiError::not_found("The default shield '" + *settings_.default_shield_id +
+                              "' (safety.default_shield_id) is not registered");
+  }
+  if (usable.size() == 1) return usable.front();
+  throw ApiError::bad_request(usable.empty()
+                                  ? std::string("No shield is registered for moderations")
+                                  : "Field 'model' is required: " + std::to_string(usable.size()) +
+                                        " shields are registered; name the shield's model, or set "
+                                        "safety.default_shield_id");
 }
 
 async::Task<apis::ModerationObject> SafetyRouter::moderate(const apis::CallContext& context,
                                                            std::vector<std::string> inputs,
                                                            std::optional<std::string> model) {
-  // The shields the caller may use; `model` names one by model or id.
-  std::vector<apis::Shield> usable = access_.visible(context, shields_.list());
-  std::optional<apis::Shield> shield;
-  if (model) {
-    for (const auto& s : usable) {
-      if (s.provider_resource_id == *model || s.identifier == *model) {
-        shield = s;
-        break;
-      }
-    }
-    if (!shield) {
-      throw ApiError::not_found("No shield for model '" + *model +
-                                "'; register one with POST /v1/shields");
-    }
-  } else if (usable.size() == 1) {
-    shield = usable.front();
-  } else {
-    throw ApiError::bad_request(
-        usable.empty() ? std::string("No shield is registered for moderations")
-                       : "Field 'model' is required: " + std::to_string(usable.size()) +
-                             " shields are registered; name the shield's model");
-  }
-  providers::SafetyProvider& provider = shields_.provider_for(*shield);
-  std::exception_ptr failure;
+  const apis::Shield shield = moderation_shield(context, model);
+  access_.check_scope(context, shield);
+  std::size_t chars = 0;
+  for (const auto& input : inputs) chars += input.size();
+  check_size(chars, "'input'");
+  providers::SafetyProvider& provider = shields_.provider_for(shield);
+  auto run = mapped(provider.moderate(context, shield, std::move(inputs)),
+                    "moderation with shield '" + shield.identifier + "'");
   apis::ModerationObject result;
-  try {
-    auto run = provider.moderate(context, *shield, std::move(inputs));
-    result.results = co_await std::move(run);
-  } catch (...) {
-    failure = std::current_exception();
-  }
-  if (failure) throw to_api_error(failure, "moderation with shield '" + shield->identifier + "'");
+  result.results = co_await std::move(run);
   result.id = "modr-" + random_id();
-  result.model = model.value_or(shield->provider_resource_id);
+  result.model = model.value_or(shield.provider_resource_id);
   co_return result;
+}
+
+async::Task<apis::ShieldAssessment> SafetyRouter::assess(const apis::CallContext& context,
+                                                         const std::string& shield_id,
+                                                         json::array messages) {
+  const apis::Shield shield = shields_.get(shield_id);  // 404 naming the shield
+  check_size(json_text_size(messages), "The text to check");
+  providers::SafetyProvider& provider = shields_.provider_for(shield);
+  auto run =
+      mapped(provider.assess(context, shield, std::move(messages)), "shield '" + shield_id + "'");
+  co_return co_await std::move(run);
 }
 
 }  // namespace llama_stack::routing

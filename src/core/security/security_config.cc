@@ -146,8 +146,7 @@ OAuthSettings parse_oauth_settings(const config::ConfigNode* node, config::Diagn
       s.audit.strict = ar.boolean("strict").value_or(false);
       ar.finish();
     }
-    s.enforce_content_safety = r.boolean("enforce_content_safety").value_or(false);
-    s.default_safety_level = r.string_or("default_safety_level", s.default_safety_level);
+    parse_content_safety(r, *node, s.content_safety, diagnostics);
     r.finish();
   }
   // Environment variables of the recommendation; they fill in, config wins.

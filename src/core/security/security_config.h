@@ -13,6 +13,7 @@
 
 #include "core/config/config_node.h"
 #include "core/config/stack_config.h"
+#include "core/security/content_safety_config.h"
 
 namespace llama_stack::security {
 
@@ -56,9 +57,8 @@ struct OAuthSettings {
 
   AuditSettings audit;
 
-  // Accepted for the later Safety API work (scope-based safety levels).
-  bool enforce_content_safety = false;
-  std::string default_safety_level = "basic_user";
+  // Scope-based content-safety levels around inference.
+  ContentSafetySettings content_safety = default_content_safety();
 };
 
 // Parses `server.oauth` (node may be null) and applies the environment

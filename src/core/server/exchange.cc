@@ -71,11 +71,20 @@ json::value RequestContext::json_body() const {
 HttpResponse make_error_response(const ApiError& error) {
   HttpResponse response;
   response.status = error.status();
-  json::object body{
-      {"detail", error.what()},
-      {"error",
-       json::object{{"message", error.what()}, {"type", error.type()}, {"code", error.status()}}},
-  };
+  json::object inner{{"message", error.what()}, {"type", error.type()}};
+  if (error.code().empty()) {
+    inner["code"] = error.status();
+  } else {
+    inner["code"] = error.code();
+  }
+  for (const auto& [name, text] : error.fields()) {
+    try {
+      inner[name] = parse_json(text);
+    } catch (const JsonSyntaxError&) {
+      inner[name] = text;
+    }
+  }
+  json::object body{{"detail", error.what()}, {"error", std::move(inner)}};
   response.body = to_json(body);
   for (const auto& [name, value] : error.headers()) response.headers.add(name, value);
   // Stainless clients (llama-stack-client, openai) retry 409 and 5xx unless told not to;

@@ -113,6 +113,25 @@ void append_json_string(std::string& out, std::string_view text) {
   append_string_impl(out, text);
 }
 
+std::size_t json_text_size(const json::value& value) {
+  switch (value.kind()) {
+    case json::kind::string:
+      return value.get_string().size();
+    case json::kind::array: {
+      std::size_t n = 0;
+      for (const auto& item : value.get_array()) n += json_text_size(item);
+      return n;
+    }
+    case json::kind::object: {
+      std::size_t n = 0;
+      for (const auto& entry : value.get_object()) n += json_text_size(entry.value());
+      return n;
+    }
+    default:
+      return 0;
+  }
+}
+
 std::string base64_encode(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3), '\0');
   const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),

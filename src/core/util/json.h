@@ -25,6 +25,10 @@ std::string to_json(const json::value& value);
 // code that writes JSON by hand on hot paths.
 void append_json_string(std::string& out, std::string_view text);
 
+// The characters of text in `value`: the total length of every string in
+// it, keys excluded (what a size limit on user content measures).
+std::size_t json_text_size(const json::value& value);
+
 // Standard base64 (with padding) of `bytes`.
 std::string base64_encode(std::string_view bytes);
 

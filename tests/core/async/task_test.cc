@@ -9,34 +9,12 @@
 #include "llama_stack/async/spawn.h"
 #include "llama_stack/async/task.h"
 #include "llama_stack/async/when_all.h"
+#include "support/manual_executor.h"
 
 namespace llama_stack::async {
 namespace {
 
-// A single-threaded executor the test drives by hand.
-class ManualExecutor final : public Executor {
- public:
-  void post(std::function<void()> work) override { queue_.push_back(std::move(work)); }
-  bool running_here() const override { return running_; }
-  // Runs queued work until none is left; returns how many ran.
-  int drain() {
-    int ran = 0;
-    running_ = true;
-    while (!queue_.empty()) {
-      auto work = std::move(queue_.front());
-      queue_.pop_front();
-      work();
-      ++ran;
-    }
-    running_ = false;
-    return ran;
-  }
-  std::size_t pending() const { return queue_.size(); }
-
- private:
-  std::deque<std::function<void()>> queue_;
-  bool running_ = false;
-};
+using testing::ManualExecutor;
 
 Task<int> forty_two() {
   co_return 42;

@@ -177,18 +177,40 @@ Completion generate(std::string_view model, std::string_view user_text, std::siz
     // A Llama Guard prompt: judge the conversation block.
     const auto begin = user_text.find("<BEGIN CONVERSATION>");
     const auto end = user_text.find("<END CONVERSATION>");
-    const std::string_view conversation =
+    std::string_view conversation =
         begin != std::string_view::npos && end != std::string_view::npos && end > begin
             ? user_text.substr(begin, end - begin)
             : user_text;
-    if (conversation.find("confuse the guard") != std::string_view::npos) {
+    // As Llama Guard: only the last message of the conversation is judged.
+    const auto last_user = conversation.rfind("\n\nUser: ");
+    const auto last_agent = conversation.rfind("\n\nAssistant: ");
+    std::size_t last = std::string_view::npos;
+    if (last_user != std::string_view::npos) last = last_user;
+    if (last_agent != std::string_view::npos &&
+        (last == std::string_view::npos || last_agent > last)) {
+      last = last_agent;
+    }
+    if (last != std::string_view::npos) conversation.remove_prefix(last);
+    auto has = [&](std::string_view word) {
+      return conversation.find(word) != std::string_view::npos;
+    };
+    if (has("confuse the guard")) {
       text = "I am not sure about that one";
-    } else if (conversation.find("hateful") != std::string_view::npos) {
+    } else if (has("hateful")) {
       text = "unsafe\nS10,S1";
-    } else if (conversation.find("kill") != std::string_view::npos) {
+      c.unsafe_probability = 0.95;
+    } else if (has("kill")) {
       text = "unsafe\nS1";
+      c.unsafe_probability = 0.9;
+    } else if (has("mildly violent")) {
+      text = "unsafe\nS1";
+      c.unsafe_probability = 0.4;
+    } else if (has("shoplift")) {
+      text = "unsafe\nS2";
+      c.unsafe_probability = 0.6;
     } else {
       text = "safe";
+      c.unsafe_probability = 0.02;
     }
   } else {
     text.reserve(32 + model.size() + user_text.size());

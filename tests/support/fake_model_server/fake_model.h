@@ -90,6 +90,9 @@ struct Completion {
   std::optional<std::string> tool;  // a tool call instead of text
   std::size_t prompt_tokens = 0;
   std::size_t completion_tokens = 0;
+  // A Llama Guard verdict: the probability of "unsafe" as its first token
+  // (what chat completions report as logprobs when asked).
+  std::optional<double> unsafe_probability;
   std::size_t total_tokens() const { return prompt_tokens + completion_tokens; }
 };
 

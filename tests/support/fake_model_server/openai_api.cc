@@ -1,6 +1,8 @@
 // OpenAI-compatible endpoints: /v1/chat/completions, /v1/completions,
 // /v1/embeddings, /v1/models. Shapes follow what the openai npm SDK expects
 // (notes/inference-wire-formats.md §3 and §6).
+#include <cmath>
+
 #include "apis.h"
 #include "fake_model.h"
 
@@ -105,7 +107,30 @@ Reply chat_completions(const HttpRequest& request, State& state) {
     }
     out += R"(},"finish_reason":")";
     out += finish_reason(c);
-    out += R"(","logprobs":null}],"usage":)";
+    out += R"(","logprobs":)";
+    if (c.unsafe_probability && bool_field(body, "logprobs").value_or(false)) {
+      // The verdict's first token, with "safe" and "unsafe" as alternatives.
+      const double p_unsafe = *c.unsafe_probability;
+      const bool unsafe = c.content.starts_with("unsafe");
+      auto entry = [](std::string& o, const char* token, double p) {
+        o += R"({"token":")";
+        o += token;
+        o += R"(","logprob":)";
+        append_json_number(o, std::log(p));
+        o += R"(,"bytes":null})";
+      };
+      std::string top;
+      entry(top, "unsafe", p_unsafe);
+      top += ",";
+      entry(top, "safe", 1.0 - p_unsafe);
+      std::string first;
+      entry(first, unsafe ? "unsafe" : "safe", unsafe ? p_unsafe : 1.0 - p_unsafe);
+      first.pop_back();  // reopen the entry's object for its top_logprobs
+      out += R"({"content":[)" + first + R"(,"top_logprobs":[)" + top + "]}]}";
+    } else {
+      out += "null";
+    }
+    out += R"(}],"usage":)";
     out += usage_json(c);
     out += "}";
     reply.response = json_ok(std::move(out));

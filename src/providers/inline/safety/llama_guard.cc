@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 
 #include "core/config/config_node.h"
 #include "core/log/log.h"
@@ -45,11 +46,15 @@ bool is_code(std::string_view code) {
 
 struct LlamaGuardConfig {
   std::vector<std::string> excluded_categories;
+  // Ask the guard model for token logprobs (moderation scores, graded
+  // content-safety thresholds). Off for servers that refuse `logprobs`.
+  bool logprobs = true;
 
   static LlamaGuardConfig parse(const ConfigNode& node, Diagnostics& diagnostics) {
     LlamaGuardConfig c;
     MapReader r(node, diagnostics);
     c.excluded_categories = r.string_list("excluded_categories");
+    c.logprobs = r.boolean("logprobs").value_or(true);
     r.finish();
     for (const auto& code : c.excluded_categories) {
       if (!is_code(code)) {
@@ -125,8 +130,9 @@ class LlamaGuardSafety final : public SafetyProvider {
   async::Task<apis::RunShieldResponse> run_shield(const apis::CallContext& context,
                                                   const apis::Shield& shield, json::array messages,
                                                   json::object /*params*/) override {
-    auto verdict = ask_guard(context, shield, std::move(messages));
-    co_return co_await std::move(verdict);
+    auto answer = ask_guard(context, shield, std::move(messages), /*logprobs=*/false);
+    GuardAnswer guard = co_await std::move(answer);
+    co_return std::move(guard.verdict);
   }
 
   // One guard call per input, all at once.
@@ -139,18 +145,34 @@ class LlamaGuardSafety final : public SafetyProvider {
     co_return co_await std::move(all);
   }
 
+  // Flagged codes scored with the probability of "unsafe" when the guard
+  // model returned logprobs, else 1.0.
+  async::Task<apis::ShieldAssessment> assess(const apis::CallContext& context,
+                                             const apis::Shield& shield,
+                                             json::array messages) override {
+    auto answer = ask_guard(context, shield, std::move(messages), config_.logprobs);
+    GuardAnswer guard = co_await std::move(answer);
+    co_return apis::assessment_of(std::move(guard.verdict), guard.unsafe_probability.value_or(1.0));
+  }
+
  private:
+  struct GuardAnswer {
+    apis::RunShieldResponse verdict;
+    std::optional<double> unsafe_probability;
+  };
+
   async::Task<apis::ModerationResult> moderate_one(const apis::CallContext& context,
                                                    const apis::Shield& shield, std::string input) {
     json::array messages{json::object{{"role", "user"}, {"content", std::move(input)}}};
-    auto verdict = ask_guard(context, shield, std::move(messages));
-    apis::RunShieldResponse response = co_await std::move(verdict);
-    co_return llama_guard_moderation(response, shield.provider_resource_id);
+    auto answer = ask_guard(context, shield, std::move(messages), config_.logprobs);
+    GuardAnswer guard = co_await std::move(answer);
+    co_return llama_guard_moderation(guard.verdict, shield.provider_resource_id,
+                                     guard.unsafe_probability);
   }
 
   // The guard model's verdict on `messages`, through the inference router.
-  async::Task<apis::RunShieldResponse> ask_guard(const apis::CallContext& context,
-                                                 const apis::Shield& shield, json::array messages) {
+  async::Task<GuardAnswer> ask_guard(const apis::CallContext& context, const apis::Shield& shield,
+                                     json::array messages, bool logprobs) {
     apis::InferenceApi* inference = context_.deps != nullptr ? context_.deps->inference : nullptr;
     if (inference == nullptr) {
       throw ApiError::unavailable("Shield '" + shield.identifier + "': no inference router");
@@ -163,10 +185,16 @@ class LlamaGuardSafety final : public SafetyProvider {
         {"temperature", 0},
         {"stream", false},
         {"store", false}};  // guard verdicts are not chat completions to keep
+    if (logprobs) {
+      request["logprobs"] = true;
+      request["top_logprobs"] = 5;
+    }
     // The guard call is the caller's call (checked, audited), but its tokens
-    // are not the caller's inference reservation.
+    // are not the caller's inference reservation, and it is not itself
+    // subject to content-safety enforcement.
     apis::CallContext guard_context = context;
     guard_context.settle_tokens = {};
+    guard_context.content_safety_exempt = true;
     auto call = inference->chat_completion(guard_context, std::move(request));
     json::object response;
     std::exception_ptr failure;
@@ -190,7 +218,9 @@ class LlamaGuardSafety final : public SafetyProvider {
                                 : nullptr;
       if (content != nullptr && content->is_string()) answer = content->get_string();
     }
-    co_return llama_guard_verdict(answer, shield.identifier, config_.excluded_categories);
+    co_return GuardAnswer{
+        llama_guard_verdict(answer, shield.identifier, config_.excluded_categories),
+        logprobs ? llama_guard_unsafe_probability(response) : std::nullopt};
   }
 
   ProviderContext context_;
@@ -308,8 +338,58 @@ apis::RunShieldResponse llama_guard_verdict(std::string_view answer, const std::
   return apis::RunShieldResponse{std::move(violation)};
 }
 
+std::optional<double> llama_guard_unsafe_probability(const json::object& response) {
+  const auto* choices = json_field(response, "choices");
+  if (choices == nullptr || !choices->is_array() || choices->get_array().empty()) {
+    return std::nullopt;
+  }
+  const auto* choice = choices->get_array()[0].if_object();
+  const auto* logprobs = choice != nullptr ? json_field(*choice, "logprobs") : nullptr;
+  const auto* content = logprobs != nullptr && logprobs->is_object()
+                            ? json_field(logprobs->get_object(), "content")
+                            : nullptr;
+  if (content == nullptr || !content->is_array()) return std::nullopt;
+  auto trimmed = [](const json::value* token) -> std::string_view {
+    if (token == nullptr || !token->is_string()) return {};
+    std::string_view t = token->get_string();
+    while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
+    while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
+    return t;
+  };
+  auto probability = [](const json::object& entry) -> std::optional<double> {
+    const auto* lp = json_field(entry, "logprob");
+    if (lp == nullptr || !lp->is_number()) return std::nullopt;
+    const double p = std::exp(lp->to_number<double>());
+    return std::isfinite(p) ? std::optional<double>(std::clamp(p, 0.0, 1.0)) : std::nullopt;
+  };
+  // The first token that is not white space decides: "unsafe" → its own
+  // probability; "safe" → that of "unsafe" among the alternatives, else the
+  // rest of the mass.
+  for (const auto& item : content->get_array()) {
+    const auto* entry = item.if_object();
+    if (entry == nullptr) return std::nullopt;
+    const std::string_view token = trimmed(json_field(*entry, "token"));
+    if (token.empty()) continue;
+    if (token.starts_with("uns")) return probability(*entry);
+    if (!token.starts_with("safe")) return std::nullopt;
+    if (const auto* top = json_field(*entry, "top_logprobs"); top != nullptr && top->is_array()) {
+      for (const auto& alt : top->get_array()) {
+        const auto* a = alt.if_object();
+        if (a != nullptr && trimmed(json_field(*a, "token")).starts_with("uns")) {
+          return probability(*a);
+        }
+      }
+    }
+    const auto p_safe = probability(*entry);
+    if (!p_safe) return std::nullopt;
+    return 1.0 - *p_safe;
+  }
+  return std::nullopt;
+}
+
 apis::ModerationResult llama_guard_moderation(const apis::RunShieldResponse& verdict,
-                                              const std::string& guard_model) {
+                                              const std::string& guard_model,
+                                              std::optional<double> unsafe_probability) {
   // Llama Stack's OPENAI_TO_LLAMA_CATEGORIES_MAP, by category code.
   static const std::vector<std::pair<std::string_view, std::vector<std::string_view>>> kOpenAi = {
       {"violence", {"S1"}},
@@ -333,20 +413,11 @@ apis::ModerationResult llama_guard_moderation(const apis::RunShieldResponse& ver
       {"custom/elections", {"S13"}},
       {"custom/code_interpreter_abuse", {"S14"}},
   };
-  std::vector<std::string> flagged_codes;
-  if (verdict.violation) {
-    std::string_view type;
-    if (const auto* t = verdict.violation->metadata.if_contains("violation_type");
-        t != nullptr && t->is_string()) {
-      type = t->get_string();
-    }
-    std::size_t start = 0;
-    while (start <= type.size()) {
-      const std::size_t comma = std::min(type.find(',', start), type.size());
-      if (comma > start) flagged_codes.emplace_back(type.substr(start, comma - start));
-      start = comma + 1;
-    }
-  }
+  const std::vector<std::string> flagged_codes =
+      verdict.violation ? apis::violation_codes(*verdict.violation) : std::vector<std::string>{};
+  // Flagged categories score the probability of "unsafe" (1.0 without
+  // logprobs); the others 0.0 — the guard names no score per category.
+  const double flagged_score = unsafe_probability.value_or(1.0);
   auto is_flagged = [&](std::string_view code) {
     return std::find(flagged_codes.begin(), flagged_codes.end(), code) != flagged_codes.end();
   };
@@ -354,7 +425,7 @@ apis::ModerationResult llama_guard_moderation(const apis::RunShieldResponse& ver
   result.flagged = verdict.violation.has_value();
   auto set = [&](std::string name, bool on) {
     result.categories[name] = on;
-    result.category_scores[name] = on ? 1.0 : 0.0;
+    result.category_scores[name] = on ? flagged_score : 0.0;
     if (on) result.category_applied_input_types[name] = json::array{"text"};
   };
   const std::size_t known = llama_guard_categories(guard_model, {}).size();
@@ -368,6 +439,7 @@ apis::ModerationResult llama_guard_moderation(const apis::RunShieldResponse& ver
     result.user_message = verdict.violation->user_message;
     result.metadata = verdict.violation->metadata;
   }
+  if (unsafe_probability) result.metadata["unsafe_probability"] = *unsafe_probability;
   return result;
 }
 

@@ -30,11 +30,18 @@ std::string llama_guard_prompt(const json::array& messages,
 apis::RunShieldResponse llama_guard_verdict(std::string_view answer, const std::string& shield_id,
                                             const std::vector<std::string>& excluded);
 
+// The probability of "unsafe" from a chat.completion's token logprobs
+// (choices[0].logprobs.content: the first non-blank token, or "unsafe" among
+// its top_logprobs); nullopt when the answer carries none.
+std::optional<double> llama_guard_unsafe_probability(const json::object& response);
+
 // A moderation result from a verdict: `categories` and `category_scores`
 // keyed by the Llama Guard category names (those `guard_model` knows) and by
-// OpenAI's moderation categories mapped onto them (Llama Stack's map); scores
-// are 1.0 for flagged categories and 0.0 for the rest.
+// OpenAI's moderation categories mapped onto them (Llama Stack's map).
+// Flagged categories score `unsafe_probability` (1.0 when unknown), the rest
+// 0.0; a known probability is also metadata.unsafe_probability.
 apis::ModerationResult llama_guard_moderation(const apis::RunShieldResponse& verdict,
-                                              const std::string& guard_model);
+                                              const std::string& guard_model,
+                                              std::optional<double> unsafe_probability = {});
 
 }  // namespace llama_stack::providers::inline_

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "support/api_errors.h"
 
 namespace llama_stack::providers::inline_ {
@@ -93,6 +95,55 @@ TEST(LlamaGuardVerdict, SafeUnsafeAndNeither) {
   ApiError e = error_of([] { llama_guard_verdict("I think it is fine", "my-shield", {}); });
   EXPECT_EQ(e.status(), 502);
   EXPECT_NE(std::string(e.what()).find("my-shield"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace llama_stack::providers::inline_
+
+namespace llama_stack::providers::inline_ {
+namespace {
+
+json::object with_logprobs(json::array content) {
+  return json::object{
+      {"choices", json::array{json::object{{"logprobs", json::object{{"content", content}}}}}}};
+}
+
+TEST(LlamaGuardScores, UnsafeProbabilityFromTheFirstToken) {
+  auto entry = [](const char* token, double p, json::array top = {}) {
+    json::object e{{"token", token}, {"logprob", std::log(p)}};
+    if (!top.empty()) e["top_logprobs"] = std::move(top);
+    return e;
+  };
+  // Leading white-space tokens are skipped (Llama Guard 3 starts with "\n\n").
+  auto p = llama_guard_unsafe_probability(
+      with_logprobs(json::array{entry("\n\n", 0.99), entry("unsafe", 0.7)}));
+  ASSERT_TRUE(p);
+  EXPECT_NEAR(*p, 0.7, 1e-9);
+  // "safe" first: the alternatives' "unsafe", else the rest of the mass.
+  p = llama_guard_unsafe_probability(with_logprobs(
+      json::array{entry("safe", 0.9, json::array{entry("safe", 0.9), entry(" unsafe", 0.08)})}));
+  ASSERT_TRUE(p);
+  EXPECT_NEAR(*p, 0.08, 1e-9);
+  p = llama_guard_unsafe_probability(with_logprobs(json::array{entry("safe", 0.75)}));
+  ASSERT_TRUE(p);
+  EXPECT_NEAR(*p, 0.25, 1e-9);
+  // No logprobs, or an answer that is neither: unknown.
+  EXPECT_FALSE(llama_guard_unsafe_probability(json::object{{"choices", json::array{}}}));
+  EXPECT_FALSE(llama_guard_unsafe_probability(with_logprobs(json::array{entry("maybe", 0.5)})));
+  EXPECT_FALSE(llama_guard_unsafe_probability(
+      json::object{{"choices", json::array{json::object{{"logprobs", nullptr}}}}}));
+}
+
+TEST(LlamaGuardScores, ModerationScoresUseTheProbability) {
+  const auto verdict = llama_guard_verdict("unsafe\nS10", "g", {});
+  const auto scored = llama_guard_moderation(verdict, "meta-llama/Llama-Guard-3-8B", 0.6);
+  EXPECT_DOUBLE_EQ(scored.category_scores.at("Hate").as_double(), 0.6);
+  EXPECT_DOUBLE_EQ(scored.category_scores.at("hate").as_double(), 0.6);
+  EXPECT_DOUBLE_EQ(scored.category_scores.at("Elections").as_double(), 0.0);
+  EXPECT_DOUBLE_EQ(scored.metadata.at("unsafe_probability").as_double(), 0.6);
+  const auto plain = llama_guard_moderation(verdict, "meta-llama/Llama-Guard-3-8B");
+  EXPECT_DOUBLE_EQ(plain.category_scores.at("Hate").as_double(), 1.0);
+  EXPECT_FALSE(plain.metadata.contains("unsafe_probability"));
 }
 
 }  // namespace
