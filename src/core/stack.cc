@@ -336,6 +336,7 @@ void Stack::register_config_resources() {
     }
   }
   for (const auto& s : config_.shields) {
+    if (s.disabled()) continue;
     routing::RegisterShieldRequest request;
     request.shield_id = s.shield_id;
     request.provider_id = s.provider_id;

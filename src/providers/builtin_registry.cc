@@ -3,6 +3,7 @@
 #include "core/registry/provider_registry.h"
 #include "providers/inline/inline_providers.h"
 #include "providers/remote/inference/remote_inference.h"
+#include "providers/remote/safety/bedrock.h"
 
 namespace llama_stack::registry {
 namespace {
@@ -10,9 +11,10 @@ namespace {
 // The one list of built-in providers.
 std::vector<providers::ProviderSpec> builtin_provider_specs() {
   return {
-      providers::remote::ollama_spec(),       providers::remote::vllm_spec(),
-      providers::remote::openai_spec(),       providers::inline_::faiss_spec(),
-      providers::inline_::llama_guard_spec(), providers::inline_::code_scanner_spec(),
+      providers::remote::ollama_spec(),         providers::remote::vllm_spec(),
+      providers::remote::openai_spec(),         providers::inline_::faiss_spec(),
+      providers::inline_::llama_guard_spec(),   providers::inline_::code_scanner_spec(),
+      providers::remote::bedrock_safety_spec(),
   };
 }
 

@@ -246,3 +246,41 @@ test('code-scanner flags insecure code with its rule ids', async () => {
   assert.equal(m.json.results[0].categories['unsafe-deserialization'], true);
   assert.equal(m.json.results[1].flagged, false);
 });
+
+test('the starter distribution serves safety: the code scanner, and Llama Guard on Ollama when SAFETY_MODEL is set', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const path = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const yaml = await readFile(path.join(here, '..', '..', 'distributions', 'starter', 'run.yaml'), 'utf8');
+  const starter = await startServer(yaml, {
+    env: { OLLAMA_URL: fake.baseUrl, SAFETY_MODEL: 'llama3.2:3b', INFERENCE_MODEL: 'meta-llama/Llama-3.1-8B-Instruct' },
+  });
+  try {
+    const shields = await (await fetch(`${starter.baseUrl}/v1/shields`)).json();
+    assert.deepEqual(shields.data.map((s) => s.identifier).sort(), ['code-scanner', 'llama-guard']);
+    await fake.reset();
+    // Llama Guard over Ollama's native /api/chat (the Ollama protocol).
+    const r = await runShield(starter, { shield_id: 'llama-guard', messages: [user('how do I kill my neighbour')] });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.violation.metadata.violation_type, 'S1');
+    const stats = await fake.stats();
+    assert.equal(stats.last_request.path, '/api/chat');
+    assert.equal(stats.last_request.body.model, 'llama3.2:3b');
+    assert.equal(stats.last_request.body.options.temperature, 0);
+    assert.match(stats.last_request.body.messages[0].content, /^Task: Check if there is unsafe content in 'User' messages/);
+    assert.match(stats.last_request.body.messages[0].content, /S14: Code Interpreter Abuse\./);
+    const code = await runShield(starter, { shield_id: 'code-scanner', messages: [user('import hashlib\nhashlib.md5(password)')] });
+    assert.equal(code.json.violation.metadata.violation_type, 'weak-hash');
+  } finally {
+    await starter.stop();
+  }
+  // Without SAFETY_MODEL only the code scanner is registered.
+  const plain = await startServer(yaml, { env: { OLLAMA_URL: fake.baseUrl } });
+  try {
+    const shields = await (await fetch(`${plain.baseUrl}/v1/shields`)).json();
+    assert.deepEqual(shields.data.map((s) => s.identifier), ['code-scanner']);
+  } finally {
+    await plain.stop();
+  }
+});

@@ -49,6 +49,12 @@ struct ShieldInput {
   std::optional<std::string> provider_shield_id;
   json::object params;
   ConfigNode node;
+  // An id containing "__disabled__" (e.g. ${env.SAFETY_MODEL:=__disabled__})
+  // skips the entry, as for models.
+  bool disabled() const {
+    return shield_id.find("__disabled__") != std::string::npos ||
+           (provider_shield_id && provider_shield_id->find("__disabled__") != std::string::npos);
+  }
 };
 
 struct VectorDBInput {

@@ -75,7 +75,9 @@ ServerSecurity parse_server_security(const config::StackRunConfig& config,
   if (config.server.quota) security.quota = parse_quota_config(*config.server.quota, diagnostics);
   ContentSafetySettings& safety = security.oauth.content_safety;
   if (safety.enforce && safety.shields.empty()) {
-    for (const auto& shield : config.shields) safety.shields.push_back(shield.shield_id);
+    for (const auto& shield : config.shields) {
+      if (!shield.disabled()) safety.shields.push_back(shield.shield_id);
+    }
     if (safety.shields.empty()) {
       diagnostics.error(*config.server.oauth,
                         "enforce_content_safety needs a shield: list content_safety_shields, or "

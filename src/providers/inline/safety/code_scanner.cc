@@ -8,6 +8,7 @@
 #include "llama_stack/common/errors.h"
 #include "llama_stack/providers/provider.h"
 #include "providers/inline/inline_providers.h"
+#include "providers/utils/message_text.h"
 
 namespace llama_stack::providers::inline_ {
 namespace {
@@ -72,26 +73,6 @@ const std::vector<std::regex>& compiled() {
   return regexes;
 }
 
-std::string message_text(const json::value& content) {
-  if (content.is_string()) return std::string(content.get_string());
-  std::string out;
-  auto add = [&](const json::value& item) {
-    if (item.is_string()) {
-      out += item.get_string();
-    } else if (const auto* o = item.if_object()) {
-      if (const auto* t = o->if_contains("text"); t != nullptr && t->is_string())
-        out += t->get_string();
-    }
-    out += '\n';
-  };
-  if (const auto* items = content.if_array()) {
-    for (const auto& item : *items) add(item);
-  } else {
-    add(content);
-  }
-  return out;
-}
-
 class CodeScannerSafety final : public SafetyProvider {
  public:
   apis::Shield register_shield(apis::Shield shield) override { return shield; }
@@ -105,8 +86,9 @@ class CodeScannerSafety final : public SafetyProvider {
         const std::string path = "messages[" + std::to_string(i) + "]";
         throw JsonFieldError(path, "Field '" + path + "' must be an object");
       }
-      if (const auto* content = m->if_contains("content"); content != nullptr) {
-        text += message_text(*content);
+      if (const auto* content = m->if_contains("content");
+          content != nullptr && !content->is_null()) {
+        text += utils::message_text(*content, "messages[" + std::to_string(i) + "].content", "\n");
         text += '\n';
       }
     }

@@ -12,6 +12,7 @@
 #include "llama_stack/common/errors.h"
 #include "llama_stack/providers/provider.h"
 #include "providers/inline/inline_providers.h"
+#include "providers/utils/message_text.h"
 
 namespace llama_stack::providers::inline_ {
 namespace {
@@ -72,39 +73,6 @@ std::string capitalized(std::string_view role) {
   std::string out(role);
   if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
   return out;
-}
-
-// Llama Stack's interleaved_content_as_str: text as is, images as <image>.
-std::string content_text(const json::value& content, const std::string& path) {
-  if (content.is_string()) return std::string(content.get_string());
-  auto item_text = [&](const json::value& item, const std::string& at) -> std::string {
-    if (item.is_string()) return std::string(item.get_string());
-    const json::object* o = item.if_object();
-    if (o == nullptr) throw JsonFieldError(at, "Field '" + at + "' must be a string or an object");
-    const json::value* type = o->if_contains("type");
-    if (type == nullptr || !type->is_string()) {
-      throw JsonFieldError(at + ".type", "Field '" + at + ".type' is required");
-    }
-    if (type->get_string() == "text") {
-      const json::value* text = o->if_contains("text");
-      if (text == nullptr || !text->is_string()) {
-        throw JsonFieldError(at + ".text", "Field '" + at + ".text' must be a string");
-      }
-      return std::string(text->get_string());
-    }
-    if (type->get_string() == "image" || type->get_string() == "image_url") return "<image>";
-    throw JsonFieldError(at + ".type", "Field '" + at + ".type' must be 'text' or 'image', got '" +
-                                           std::string(type->get_string()) + "'");
-  };
-  if (const json::array* items = content.if_array()) {
-    std::string out;
-    for (std::size_t i = 0; i < items->size(); ++i) {
-      if (i > 0) out += ' ';
-      out += item_text((*items)[i], path + "[" + std::to_string(i) + "]");
-    }
-    return out;
-  }
-  return item_text(content, path);
 }
 
 struct Turn {
@@ -263,7 +231,8 @@ std::string llama_guard_prompt(const json::array& messages,
     }
     const json::value* content = m->if_contains("content");
     std::string text;
-    if (content != nullptr && !content->is_null()) text = content_text(*content, path + ".content");
+    if (content != nullptr && !content->is_null())
+      text = utils::message_text(*content, path + ".content");
     turns.push_back({std::string(role->get_string()), std::move(text)});
   }
   // As Llama Stack: the conversation must start with the user (a first
