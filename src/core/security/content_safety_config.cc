@@ -63,6 +63,11 @@ void parse_content_safety(config::MapReader& r, const config::ConfigNode& node,
       }
     }
   }
+  if (r.node("safety_levels") != nullptr && r.node("safety_level_scopes") == nullptr) {
+    // Configured levels without a scope map: the default mappings apply to
+    // the levels that still exist.
+    std::erase_if(s.level_scopes, [&](const auto& m) { return !s.levels.count(m.second); });
+  }
   s.shields = r.string_list("content_safety_shields");
   if (auto window = r.integer("safety_stream_window_chars", 1, 1 << 20)) {
     s.stream_window_chars = static_cast<std::size_t>(*window);

@@ -79,6 +79,22 @@ server:
   EXPECT_EQ(s.stream_window_chars, 64u);
 }
 
+TEST(ContentSafetyConfig, LevelsWithoutScopesKeepTheDefaultMappingsThatStillApply) {
+  Parsed p = parse(std::string(kShields) + R"(
+server:
+  oauth:
+    default_safety_level: user
+    safety_levels:
+      user: {}
+      premium_user: {max_violence_score: 0.5}
+)");
+  ASSERT_FALSE(p.diagnostics.has_errors()) << p.errors();
+  const auto& s = p.security.oauth.content_safety;
+  ASSERT_EQ(s.level_scopes.size(), 1u);
+  EXPECT_EQ(s.level_for({"premium_access"}), "premium_user");
+  EXPECT_EQ(s.level_for({"research_access"}), "user");
+}
+
 TEST(ContentSafetyConfig, ErrorsNameTheKey) {
   Parsed unknown_level = parse(std::string(kShields) + R"(
 server:
