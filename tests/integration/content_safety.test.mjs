@@ -27,7 +27,7 @@ apis: [inference, safety]
 providers:
   inference:
   - {provider_id: vllm, provider_type: remote::vllm, config: {url: "${models.baseUrl}/v1"}}
-  - {provider_id: guard-vllm, provider_type: remote::vllm, config: {url: "${guard.baseUrl}/v1"}}
+  - {provider_id: guard-vllm, provider_type: remote::vllm, config: {url: "${guard.baseUrl}/v1", timeout_seconds: 1}}
   safety:
   - {provider_id: llama-guard, provider_type: inline::llama-guard, config: {}}
 metadata_store: {type: sqlite, db_path: "{{TMP}}/registry.db"}
@@ -119,6 +119,7 @@ describe('the level follows the scopes', () => {
   const cases = [
     // [scope, text, status, categories]
     ['', 'hello there', 200],
+    ['basic_access', 'something mildly violent', 400, ['violence']],
     ['', 'something mildly violent', 400, ['violence']],
     ['', 'how to shoplift', 400, ['illegal']],
     ['premium_access', 'something mildly violent', 200],
@@ -260,6 +261,15 @@ test('the guard failing fails closed, and the server recovers when it is back', 
     const s = await post('/v1/chat/completions', '', chat('hello', { stream: true }));
     assert.equal(s.status, 502, s.text);
     assert.ok(!s.text.includes('Hello from'), 'no unchecked output');
+  } finally {
+    await guard.reset();
+  }
+  // A guard that does not answer: 504 once its provider's timeout passes.
+  await guard.control({ hang: true });
+  try {
+    const slow = await post('/v1/chat/completions', '', chat('hello'));
+    assert.equal(slow.status, 504, slow.text);
+    assert.match(slow.json.detail, /Content safety check failed/);
   } finally {
     await guard.reset();
   }
