@@ -222,6 +222,11 @@ void Stack::initialize() {
   deps_.inference = inference_.get();
   safety_ = std::make_unique<routing::SafetyRouter>(*shields_, *resource_access_, config_.safety);
   deps_.safety = safety_.get();
+  vector_io_ =
+      std::make_unique<routing::VectorIORouter>(*vector_dbs_, *resource_access_, *inference_);
+  deps_.vector_io = vector_io_.get();
+  workers_ = std::make_unique<async::ThreadPool>(
+      std::max<std::size_t>(2, std::thread::hardware_concurrency()));
   if (security_.oauth.content_safety.enforce) {
     content_safety_ = std::make_unique<routing::ContentSafety>(security_.oauth.content_safety,
                                                                *safety_, audit_.get());
@@ -235,8 +240,8 @@ void Stack::initialize() {
     if (spec == nullptr) {
       throw StartupError(registry_.explain_unsupported(entry.api, entry.provider_type));
     }
-    providers::ProviderContext context{entry.api, entry.provider_id, entry.provider_type, &deps_,
-                                       &runtime_};
+    providers::ProviderContext context{entry.api, entry.provider_id, entry.provider_type,
+                                       &deps_,    &runtime_,         workers_.get()};
     ProviderInstance instance{entry, spec, nullptr};
     try {
       instance.impl = spec->create(context, entry.config);
@@ -270,6 +275,7 @@ void Stack::initialize() {
   services_.vector_db_table = vector_dbs_.get();
   services_.inference_router = inference_.get();
   services_.safety_router = safety_.get();
+  services_.vector_io_router = vector_io_.get();
   services_.store = inference_store_.get();
   services_.access_policy = policy_.get();
   services_.resource_access = resource_access_.get();

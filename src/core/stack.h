@@ -20,6 +20,7 @@
 #include "core/routing/resource_access.h"
 #include "core/routing/routing_tables.h"
 #include "core/routing/safety_router.h"
+#include "core/routing/vector_io_router.h"
 #include "core/runtime/io_runtime.h"
 #include "core/security/audit_log.h"
 #include "core/security/policy.h"
@@ -28,6 +29,7 @@
 #include "core/security/server_security.h"
 #include "core/services/services.h"
 #include "core/storage/inference_store.h"
+#include "llama_stack/async/thread_pool.h"
 
 namespace llama_stack {
 
@@ -109,6 +111,8 @@ class Stack {
   std::unique_ptr<routing::InferenceRouter> inference_;
   std::unique_ptr<routing::SafetyRouter> safety_;
   std::unique_ptr<routing::ContentSafety> content_safety_;
+  std::unique_ptr<routing::VectorIORouter> vector_io_;
+  std::unique_ptr<async::ThreadPool> workers_;  // providers' CPU-heavy work
   std::unique_ptr<storage::InferenceStore> inference_store_;
   std::unique_ptr<security::Policy> policy_;
   std::unique_ptr<routing::ResourceAccess> resource_access_;

@@ -262,6 +262,18 @@ test('embeddings: /api/embed and /v1/embeddings give the same deterministic vect
   assert.deepEqual(floats, fakeEmbedding('a').map((v) => Math.fround(v)));
 });
 
+test('bow-embed: a normalised bag of words, so texts sharing words are close', async () => {
+  const embed = async (input) => (await (await post('/v1/embeddings', { model: 'bow-embed', input })).json()).data.map((d) => d.embedding);
+  const [a, b, c] = await embed(['Python code', 'python CODE!', 'risotto rice']);
+  assert.equal(a.length, 64);
+  assert.deepEqual(a, b, 'case and punctuation do not matter');
+  const dot = (x, y) => x.reduce((s, v, i) => s + v * y[i], 0);
+  assert.ok(Math.abs(dot(a, a) - 1) < 1e-5, 'unit length');
+  assert.ok(dot(a, b) > dot(a, c));
+  const [sized] = await embed(['x']);
+  assert.equal(sized.filter((v) => v !== 0).length, 1);
+});
+
 test('models, unknown models and malformed bodies use each protocol\'s shapes', async () => {
   const models = await (await fetch(`${fake.baseUrl}/v1/models`)).json();
   assert.deepEqual(
@@ -270,6 +282,7 @@ test('models, unknown models and malformed bodies use each protocol\'s shapes', 
       ['llama3.2:3b', 'model', 'fake'],
       ['meta-llama/Llama-3.1-8B-Instruct', 'model', 'fake'],
       ['all-minilm', 'model', 'fake'],
+      ['bow-embed', 'model', 'fake'],
     ],
   );
   const tags = await (await fetch(`${fake.baseUrl}/api/tags`)).json();

@@ -16,6 +16,7 @@
 #include "llama_stack/apis/inference.h"
 #include "llama_stack/apis/resources.h"
 #include "llama_stack/apis/safety.h"
+#include "llama_stack/apis/vector_io.h"
 
 namespace llama_stack::config {
 class ConfigNode;
@@ -106,11 +107,21 @@ class SafetyProvider : public Provider {
   }
 };
 
-// Vector IO providers: serve vector databases.
+// Vector IO providers: serve vector databases. Called by the vector IO
+// router only, with the vector DB resolved, the caller checked and every
+// chunk validated and embedded (embedding.size() == embedding_dimension).
 class VectorIOProvider : public Provider {
  public:
   virtual void register_vector_db(const apis::VectorDB& vector_db) = 0;
   virtual void unregister_vector_db(const std::string& vector_db_id) = 0;
+  // Stores `chunks`, replacing stored chunks with the same id.
+  virtual async::Task<void> insert_chunks(const apis::CallContext& context,
+                                          const apis::VectorDB& vector_db,
+                                          std::vector<apis::Chunk> chunks) = 0;
+  // The best chunks for `query`, best first (see apis::VectorQuery).
+  virtual async::Task<apis::QueryChunksResponse> query_chunks(const apis::CallContext& context,
+                                                              const apis::VectorDB& vector_db,
+                                                              apis::VectorQuery query) = 0;
 };
 
 // The APIs a provider may call (declared in its spec's api_dependencies or
@@ -122,6 +133,7 @@ class VectorIOProvider : public Provider {
 struct ProviderDeps {
   apis::InferenceApi* inference = nullptr;
   apis::SafetyApi* safety = nullptr;
+  apis::VectorIOApi* vector_io = nullptr;
 };
 
 struct ProviderContext {
@@ -130,6 +142,9 @@ struct ProviderContext {
   std::string provider_type;
   const ProviderDeps* deps = nullptr;
   IoRuntime* runtime = nullptr;  // for upstream I/O (HttpClient)
+  // Worker threads for CPU-heavy or blocking work (async::offload), never an
+  // I/O thread.
+  async::Executor* workers = nullptr;
 };
 
 // How the registry knows a provider type.

@@ -291,6 +291,16 @@ apis::VectorDB VectorDBsRoutingTable::register_vector_db(const RegisterVectorDBR
   return vector_db;
 }
 
+providers::VectorIOProvider& VectorDBsRoutingTable::provider_for(
+    const apis::VectorDB& vector_db) const {
+  auto it = providers_.find(vector_db.provider_id);
+  if (it == providers_.end()) {
+    throw ApiError::unavailable("Provider '" + vector_db.provider_id + "' of vector DB '" +
+                                vector_db.identifier + "' is not configured");
+  }
+  return *it->second;
+}
+
 void VectorDBsRoutingTable::unregister_vector_db(const std::string& vector_db_id) {
   std::lock_guard lock(write_mutex_);
   apis::VectorDB vector_db = get(vector_db_id);

@@ -118,6 +118,8 @@ class VectorDBsRoutingTable {
   apis::VectorDB get(const std::string& vector_db_id) const;
   apis::VectorDB register_vector_db(const RegisterVectorDBRequest& request, OnExisting on_existing);
   void unregister_vector_db(const std::string& vector_db_id);
+  // The provider serving `vector_db` (503 when it is not configured).
+  providers::VectorIOProvider& provider_for(const apis::VectorDB& vector_db) const;
   // Startup only (see ModelsRoutingTable::add_provider).
   void add_provider(const std::string& provider_id, providers::VectorIOProvider* provider) {
     providers_[provider_id] = provider;

@@ -29,7 +29,9 @@ void parse_content_safety(config::MapReader& r, const config::ConfigNode& node,
       diagnostics.error(*levels, "safety_levels: expected a mapping of level name to thresholds");
     } else {
       s.levels.clear();  // the configured levels replace the defaults
-      for (const auto& [name, body] : levels->entries) {
+      for (const auto& entry : levels->entries) {
+        const std::string& name = entry.first;  // (clang 14 cannot capture bindings)
+        const config::ConfigNode& body = entry.second;
         config::MapReader lr(body, diagnostics);
         SafetyLevel level;
         auto score = [&](const char* key) {

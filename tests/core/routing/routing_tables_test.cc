@@ -38,6 +38,15 @@ class FakeVectorIO : public providers::VectorIOProvider {
  public:
   void register_vector_db(const apis::VectorDB& db) override { ids.push_back(db.identifier); }
   void unregister_vector_db(const std::string& id) override { removed.push_back(id); }
+  async::Task<void> insert_chunks(const apis::CallContext&, const apis::VectorDB&,
+                                  std::vector<apis::Chunk>) override {
+    co_return;
+  }
+  async::Task<apis::QueryChunksResponse> query_chunks(const apis::CallContext&,
+                                                      const apis::VectorDB&,
+                                                      apis::VectorQuery) override {
+    co_return apis::QueryChunksResponse{};
+  }
   std::vector<std::string> ids, removed;
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -252,9 +253,9 @@ std::vector<std::string> embedding_inputs(const json::object& body, bool allow_e
   throw FakeError(400, "'input' must be a string or a non-empty array of strings", "input");
 }
 
-std::size_t embedding_dimensions(const json::object& body) {
+std::size_t embedding_dimensions(const json::object& body, std::string_view model) {
   const std::optional<std::int64_t> dimensions = int_field(body, "dimensions");
-  if (!dimensions) return kDefaultDimensions;
+  if (!dimensions) return model == "bow-embed" ? kBowDimensions : kDefaultDimensions;
   if (*dimensions < 1 || *dimensions > kMaxDimensions) {
     throw FakeError(400, "'dimensions' must be between 1 and " + std::to_string(kMaxDimensions),
                     "dimensions");
@@ -271,7 +272,31 @@ std::uint32_t fnv1a32(std::string_view text) {
   return hash;
 }
 
-std::vector<double> embed(std::string_view text, std::size_t dimensions) {
+std::vector<double> bag_of_words(std::string_view text, std::size_t dimensions) {
+  std::vector<double> vector(dimensions, 0.0);
+  std::string word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    vector[fnv1a32(word) % dimensions] += 1.0;
+    word.clear();
+  };
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c >= 0x80) {
+      word.push_back(static_cast<char>(std::tolower(c)));
+    } else {
+      flush();
+    }
+  }
+  flush();
+  double norm = 0.0;
+  for (double v : vector) norm += v * v;
+  norm = std::sqrt(norm);
+  for (double& v : vector) v = norm > 0 ? std::round(v / norm * 1e6) / 1e6 : 0.0;
+  return vector;
+}
+
+std::vector<double> embed(std::string_view model, std::string_view text, std::size_t dimensions) {
+  if (model == "bow-embed") return bag_of_words(text, dimensions);
   const double base = static_cast<double>(fnv1a32(text));
   std::vector<double> vector(dimensions);
   for (std::size_t i = 0; i < dimensions; ++i) {

@@ -20,8 +20,8 @@
 namespace llama_stack::fake {
 
 // The models the fake serves; every other model name gets the protocol's 404.
-inline constexpr std::array<std::string_view, 3> kModels = {
-    "llama3.2:3b", "meta-llama/Llama-3.1-8B-Instruct", "all-minilm"};
+inline constexpr std::array<std::string_view, 4> kModels = {
+    "llama3.2:3b", "meta-llama/Llama-3.1-8B-Instruct", "all-minilm", "bow-embed"};
 bool is_known_model(std::string_view model);
 
 // The arguments of every fake tool call.
@@ -104,18 +104,22 @@ Completion generate(std::string_view model, std::string_view user_text, std::siz
 // --- embeddings ---------------------------------------------------------------
 
 inline constexpr std::size_t kDefaultDimensions = 8;
+inline constexpr std::size_t kBowDimensions = 64;  // bow-embed
 inline constexpr std::int64_t kMaxDimensions = 65536;
 
 // The texts of an embeddings request's `input` (a string or an array of
 // strings); FakeError 400 otherwise, and when empty unless `allow_empty`.
 std::vector<std::string> embedding_inputs(const json::object& body, bool allow_empty);
 // `dimensions` (1..kMaxDimensions), default kDefaultDimensions.
-std::size_t embedding_dimensions(const json::object& body);
+std::size_t embedding_dimensions(const json::object& body, std::string_view model);
 
 // FNV-1a, 32 bits, over the UTF-8 bytes.
 std::uint32_t fnv1a32(std::string_view text);
 // Element i = sin(fnv1a32(text) + i), rounded to 6 decimals.
-std::vector<double> embed(std::string_view text, std::size_t dimensions);
+// all-minilm (and the chat models): sin(fnv1a32(text) + i). bow-embed: a
+// bag of words — each lower-case word adds 1 at fnv1a32(word) % dimensions,
+// then the vector is L2-normalised — so texts sharing words are close.
+std::vector<double> embed(std::string_view model, std::string_view text, std::size_t dimensions);
 // "[0.1,-0.2,...]"
 void append_vector(std::string& out, const std::vector<double>& vector);
 // Standard base64 (with padding) of the little-endian float32 values.

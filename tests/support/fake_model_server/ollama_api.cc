@@ -160,7 +160,7 @@ Reply embed_endpoint(const HttpRequest& request, State&) {
   const json::object body = parse_body(request.body);
   const std::string model = require_model(body);
   const std::vector<std::string> texts = embedding_inputs(body, true);
-  const std::size_t dimensions = embedding_dimensions(body);
+  const std::size_t dimensions = embedding_dimensions(body, model);
   std::size_t words = 0;
   std::string out = R"({"model":)";
   append_json_string(out, model);
@@ -168,7 +168,7 @@ Reply embed_endpoint(const HttpRequest& request, State&) {
   for (std::size_t i = 0; i < texts.size(); ++i) {
     words += count_words(texts[i]);
     if (i != 0) out += ",";
-    append_vector(out, embed(texts[i], dimensions));
+    append_vector(out, embed(model, texts[i], dimensions));
   }
   const auto prompt_ns = static_cast<std::int64_t>(words) * kNanosPerToken;
   out += R"(],"total_duration":)" + std::to_string(kLoadNanos + prompt_ns);
@@ -184,7 +184,8 @@ Reply embeddings_legacy(const HttpRequest& request, State&) {
   const json::object body = parse_body(request.body);
   const std::string model = require_model(body);
   std::string out = R"({"embedding":)";
-  append_vector(out, embed(string_field(body, "prompt").value_or(""), embedding_dimensions(body)));
+  append_vector(out, embed(model, string_field(body, "prompt").value_or(""),
+                           embedding_dimensions(body, model)));
   out += "}";
   Reply reply;
   reply.response = json_ok(std::move(out));

@@ -229,7 +229,7 @@ Reply embeddings(const HttpRequest& request, State&) {
   const json::object body = parse_body(request.body);
   const std::string model = require_model(body);
   const std::vector<std::string> texts = embedding_inputs(body, false);
-  const std::size_t dimensions = embedding_dimensions(body);
+  const std::size_t dimensions = embedding_dimensions(body, model);
   const std::string format = string_field(body, "encoding_format").value_or("float");
   if (format != "float" && format != "base64") {
     throw FakeError(400, "'encoding_format' must be \"float\" or \"base64\"", "encoding_format");
@@ -242,7 +242,7 @@ Reply embeddings(const HttpRequest& request, State&) {
     out += R"({"object":"embedding","index":)";
     out += std::to_string(i);
     out += R"(,"embedding":)";
-    const std::vector<double> vector = embed(texts[i], dimensions);
+    const std::vector<double> vector = embed(model, texts[i], dimensions);
     if (format == "base64") {
       append_json_string(out, base64_float32(vector));
     } else {

@@ -16,7 +16,10 @@ RouteTable build_routes(const Services& services) {
     add_shield_routes(table, services);
     add_safety_routes(table, services);
   }
-  if (services.serves("vector_io")) add_vector_db_routes(table, services);
+  if (services.serves("vector_io")) {
+    add_vector_db_routes(table, services);
+    add_vector_io_routes(table, services);
+  }
   return table;
 }
 

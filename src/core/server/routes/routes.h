@@ -21,6 +21,8 @@ void add_vector_db_routes(RouteTable& table, const Services& services);
 void add_inference_routes(RouteTable& table, const Services& services);
 // POST /v1/safety/run-shield.
 void add_safety_routes(RouteTable& table, const Services& services);
+// POST /v1/vector-io/insert and /v1/vector-io/query.
+void add_vector_io_routes(RouteTable& table, const Services& services);
 // GET /.well-known/oauth-protected-resource (RFC 9728), when server.oauth is set.
 void add_oauth_metadata_route(RouteTable& table, const Services& services);
 

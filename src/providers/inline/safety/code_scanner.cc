@@ -5,10 +5,10 @@
 
 #include "core/config/config_node.h"
 #include "core/util/json.h"
+#include "core/util/message_text.h"
 #include "llama_stack/common/errors.h"
 #include "llama_stack/providers/provider.h"
 #include "providers/inline/inline_providers.h"
-#include "providers/utils/message_text.h"
 
 namespace llama_stack::providers::inline_ {
 namespace {
@@ -88,7 +88,7 @@ class CodeScannerSafety final : public SafetyProvider {
       }
       if (const auto* content = m->if_contains("content");
           content != nullptr && !content->is_null()) {
-        text += utils::message_text(*content, "messages[" + std::to_string(i) + "].content", "\n");
+        text += message_text(*content, "messages[" + std::to_string(i) + "].content", "\n");
         text += '\n';
       }
     }

@@ -8,11 +8,11 @@
 #include "core/config/config_node.h"
 #include "core/log/log.h"
 #include "core/util/api_error.h"
+#include "core/util/message_text.h"
 #include "llama_stack/async/when_all.h"
 #include "llama_stack/common/errors.h"
 #include "llama_stack/providers/provider.h"
 #include "providers/inline/inline_providers.h"
-#include "providers/utils/message_text.h"
 
 namespace llama_stack::providers::inline_ {
 namespace {
@@ -231,8 +231,7 @@ std::string llama_guard_prompt(const json::array& messages,
     }
     const json::value* content = m->if_contains("content");
     std::string text;
-    if (content != nullptr && !content->is_null())
-      text = utils::message_text(*content, path + ".content");
+    if (content != nullptr && !content->is_null()) text = message_text(*content, path + ".content");
     turns.push_back({std::string(role->get_string()), std::move(text)});
   }
   // As Llama Stack: the conversation must start with the user (a first

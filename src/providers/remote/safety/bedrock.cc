@@ -11,12 +11,12 @@
 #include "core/config/config_node.h"
 #include "core/http/http_client.h"
 #include "core/util/api_error.h"
+#include "core/util/message_text.h"
 #include "core/util/url.h"
 #include "llama_stack/async/bridge.h"
 #include "llama_stack/async/when_all.h"
 #include "llama_stack/providers/provider.h"
 #include "providers/utils/aws_sigv4.h"
-#include "providers/utils/message_text.h"
 #include "providers/utils/upstream.h"
 
 namespace llama_stack::providers::remote {
@@ -299,8 +299,8 @@ class BedrockSafety final : public SafetyProvider {
                                                                                          : "INPUT";
       const auto* text = json_field(*m, "content");
       if (text == nullptr || text->is_null()) continue;
-      content.push_back(json::object{
-          {"text", json::object{{"text", utils::message_text(*text, path + ".content")}}}});
+      content.push_back(
+          json::object{{"text", json::object{{"text", message_text(*text, path + ".content")}}}});
     }
     if (content.empty()) throw JsonFieldError("messages", "Field 'messages' has no text to check");
 

@@ -1,6 +1,6 @@
-#include "providers/utils/message_text.h"
+#include "core/util/message_text.h"
 
-namespace llama_stack::providers::utils {
+namespace llama_stack {
 namespace {
 
 std::string item_text(const json::value& item, const std::string& at) {
@@ -39,4 +39,4 @@ std::string message_text(const json::value& content, const std::string& path,
   return item_text(content, path);
 }
 
-}  // namespace llama_stack::providers::utils
+}  // namespace llama_stack

@@ -8,11 +8,11 @@
 
 #include "core/util/json.h"
 
-namespace llama_stack::providers::utils {
+namespace llama_stack {
 
 // Throws JsonFieldError naming `path` (e.g. "messages[0].content[1].type")
 // for anything that is not a string, a text/image item or a list of them.
 std::string message_text(const json::value& content, const std::string& path,
                          std::string_view separator = " ");
 
-}  // namespace llama_stack::providers::utils
+}  // namespace llama_stack
