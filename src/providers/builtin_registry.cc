@@ -11,10 +11,15 @@ namespace {
 // The one list of built-in providers.
 std::vector<providers::ProviderSpec> builtin_provider_specs() {
   return {
-      providers::remote::ollama_spec(),         providers::remote::vllm_spec(),
-      providers::remote::openai_spec(),         providers::inline_::faiss_spec(),
-      providers::inline_::llama_guard_spec(),   providers::inline_::code_scanner_spec(),
+      providers::remote::ollama_spec(),
+      providers::remote::vllm_spec(),
+      providers::remote::openai_spec(),
+      providers::inline_::faiss_spec(),
+      providers::inline_::llama_guard_spec(),
+      providers::inline_::code_scanner_spec(),
       providers::remote::bedrock_safety_spec(),
+      providers::inline_::sqlite_vec_spec(),
+      providers::inline_::sqlite_vec_deprecated_spec(),
   };
 }
 

@@ -1,5 +1,5 @@
 // Vector IO through the real binary: /v1/vector-io/insert and /query on
-// inline::faiss (flat and HNSW), with chunks embedded by the fake model
+// inline::faiss (flat and HNSW) and inline::sqlite-vec, with chunks embedded by the fake model
 // server's bag-of-words model (bow-embed: texts sharing words are close, so
 // relevance means something), persisted across restarts.
 import assert from 'node:assert/strict';
@@ -26,6 +26,12 @@ providers:
   - provider_id: faiss-hnsw
     provider_type: inline::faiss
     config: {kvstore: {type: sqlite, db_path: "{{TMP}}/faiss_hnsw.db"}, index: hnsw}
+  - provider_id: sqlite-vec
+    provider_type: inline::sqlite-vec
+    config: {db_path: "{{TMP}}/sqlite_vec.db"}
+  - provider_id: sqlite-vec-old
+    provider_type: inline::sqlite_vec
+    config: {db_path: "{{TMP}}/sqlite_vec_old.db"}
 metadata_store: {type: sqlite, db_path: "{{TMP}}/registry.db"}
 models:
 - {model_id: bow-embed, provider_id: vllm, model_type: embedding, metadata: {embedding_dimension: 64}}
@@ -61,8 +67,8 @@ const insert = (server, id, chunks) => call(server, 'POST', '/v1/vector-io/inser
 const query = (server, id, q, params = {}) => call(server, 'POST', '/v1/vector-io/query', { vector_db_id: id, query: q, params });
 const docsOf = (r) => r.json.chunks.map((c) => c.metadata.document_id);
 
-for (const provider of ['faiss', 'faiss-hnsw']) {
-  describe(`inline::faiss (${provider})`, () => {
+for (const provider of ['faiss', 'faiss-hnsw', 'sqlite-vec', 'sqlite-vec-old']) {
+  describe(`vector_io provider ${provider}`, () => {
     let server;
     before(async () => {
       server = await startServer(config());
@@ -160,11 +166,11 @@ test('a query vector identical to a stored one scores finitely', async () => {
   }
 });
 
-test('chunks survive a restart; unregistering removes them', async () => {
+for (const provider of ['faiss', 'sqlite-vec']) test(`${provider}: chunks survive a restart; unregistering removes them`, async () => {
   let server = await startServer(config());
   const { tmpDir } = server;
   try {
-    assert.equal((await register(server, 'kept', 'faiss')).status, 200);
+    assert.equal((await register(server, 'kept', provider)).status, 200);
     assert.equal((await insert(server, 'kept', DOCS)).status, 200);
     const before = await query(server, 'kept', 'sourdough starter');
     await server.stop();
@@ -174,8 +180,9 @@ test('chunks survive a restart; unregistering removes them', async () => {
     assert.deepEqual(after.json, before.json);
     assert.equal((await call(server, 'DELETE', '/v1/vector-dbs/kept')).status, 200);
     assert.equal((await query(server, 'kept', 'x')).status, 404);
-    assert.equal((await register(server, 'kept', 'faiss')).status, 200);
+    assert.equal((await register(server, 'kept', provider)).status, 200);
     assert.deepEqual((await query(server, 'kept', 'sourdough starter')).json.chunks, []);
+    assert.deepEqual((await query(server, 'kept', 'sourdough', { mode: 'keyword' })).json.chunks, []);
   } finally {
     await server.stop();
   }

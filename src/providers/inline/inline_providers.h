@@ -8,6 +8,8 @@ namespace llama_stack::providers::inline_ {
 // inline::faiss — vector databases persisted in its kvstore. This build keeps
 // the vector DB registry; chunk insert/query arrive with the vector_io API.
 ProviderSpec faiss_spec();
+ProviderSpec sqlite_vec_spec();             // inline::sqlite-vec
+ProviderSpec sqlite_vec_deprecated_spec();  // inline::sqlite_vec
 
 // inline::llama-guard — shields backed by a Llama Guard model served by an
 // inference provider (src/providers/inline/safety/llama_guard.cc).
