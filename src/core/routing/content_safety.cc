@@ -287,8 +287,8 @@ async::Task<std::optional<ContentSafety::Finding>> ContentSafety::check(
 
 async::Task<ContentSafety::Guarded> ContentSafety::run(InferenceKind kind,
                                                        const apis::CallContext& context,
-                                                       std::string model_id,
-                                                       json::object request, apis::ChunkSink sink,
+                                                       std::string model_id, json::object request,
+                                                       apis::ChunkSink sink,
                                                        Generate generate) const {
   const std::string& level_name = settings_.level_for(context.scopes);
   const security::SafetyLevel& level = settings_.levels.at(level_name);

@@ -136,7 +136,7 @@ struct Outcome {
 };
 
 Outcome run(const ContentSafety& safety, ScriptedGeneration& generation, const std::string& scope,
-        const std::string& text, bool stream) {
+            const std::string& text, bool stream) {
   Outcome out;
   apis::CallContext context;
   if (!scope.empty()) context.scopes = {scope};

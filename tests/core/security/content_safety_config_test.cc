@@ -109,7 +109,8 @@ server:
   EXPECT_NE(e.find("unknown level 'missing'"), std::string::npos) << e;
   EXPECT_NE(e.find("max_hate_score must be between 0 and 1"), std::string::npos) << e;
 
-  Parsed no_shield = parse("version: 2\nproviders: {}\nserver:\n  oauth:\n    enforce_content_safety: true\n");
+  Parsed no_shield =
+      parse("version: 2\nproviders: {}\nserver:\n  oauth:\n    enforce_content_safety: true\n");
   EXPECT_NE(no_shield.errors().find("enforce_content_safety needs a shield"), std::string::npos)
       << no_shield.errors();
 }
