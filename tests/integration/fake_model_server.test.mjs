@@ -283,6 +283,7 @@ test('models, unknown models and malformed bodies use each protocol\'s shapes', 
       ['meta-llama/Llama-3.1-8B-Instruct', 'model', 'fake'],
       ['all-minilm', 'model', 'fake'],
       ['bow-embed', 'model', 'fake'],
+      ['bow-embed-384', 'model', 'fake'],
     ],
   );
   const tags = await (await fetch(`${fake.baseUrl}/api/tags`)).json();

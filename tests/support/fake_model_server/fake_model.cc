@@ -255,7 +255,10 @@ std::vector<std::string> embedding_inputs(const json::object& body, bool allow_e
 
 std::size_t embedding_dimensions(const json::object& body, std::string_view model) {
   const std::optional<std::int64_t> dimensions = int_field(body, "dimensions");
-  if (!dimensions) return model == "bow-embed" ? kBowDimensions : kDefaultDimensions;
+  if (!dimensions) {
+    if (model == "bow-embed-384") return 384;
+    return model == "bow-embed" ? kBowDimensions : kDefaultDimensions;
+  }
   if (*dimensions < 1 || *dimensions > kMaxDimensions) {
     throw FakeError(400, "'dimensions' must be between 1 and " + std::to_string(kMaxDimensions),
                     "dimensions");
@@ -296,7 +299,7 @@ std::vector<double> bag_of_words(std::string_view text, std::size_t dimensions) 
 }
 
 std::vector<double> embed(std::string_view model, std::string_view text, std::size_t dimensions) {
-  if (model == "bow-embed") return bag_of_words(text, dimensions);
+  if (model.starts_with("bow-embed")) return bag_of_words(text, dimensions);
   const double base = static_cast<double>(fnv1a32(text));
   std::vector<double> vector(dimensions);
   for (std::size_t i = 0; i < dimensions; ++i) {

@@ -20,8 +20,8 @@
 namespace llama_stack::fake {
 
 // The models the fake serves; every other model name gets the protocol's 404.
-inline constexpr std::array<std::string_view, 4> kModels = {
-    "llama3.2:3b", "meta-llama/Llama-3.1-8B-Instruct", "all-minilm", "bow-embed"};
+inline constexpr std::array<std::string_view, 5> kModels = {
+    "llama3.2:3b", "meta-llama/Llama-3.1-8B-Instruct", "all-minilm", "bow-embed", "bow-embed-384"};
 bool is_known_model(std::string_view model);
 
 // The arguments of every fake tool call.
@@ -104,7 +104,7 @@ Completion generate(std::string_view model, std::string_view user_text, std::siz
 // --- embeddings ---------------------------------------------------------------
 
 inline constexpr std::size_t kDefaultDimensions = 8;
-inline constexpr std::size_t kBowDimensions = 64;  // bow-embed
+inline constexpr std::size_t kBowDimensions = 64;  // bow-embed (bow-embed-384: 384)
 inline constexpr std::int64_t kMaxDimensions = 65536;
 
 // The texts of an embeddings request's `input` (a string or an array of
