@@ -86,9 +86,7 @@ security::ServerSecurity validate_stack_config(const config::StackRunConfig& con
     check_resource_provider(config, "vector_io", v.provider_id, v.node, diagnostics);
   }
   for (const auto& t : config.tool_groups) {
-    diagnostics.error(t.node,
-                      "tool_groups need a tool_runtime provider; none is available in "
-                      "this build");
+    check_resource_provider(config, "tool_runtime", t.provider_id, t.node, diagnostics);
   }
   security::ServerSecurity security =
       security::parse_server_security(config, distro_dir_of(config), diagnostics);
@@ -225,6 +223,10 @@ void Stack::initialize() {
   vector_io_ =
       std::make_unique<routing::VectorIORouter>(*vector_dbs_, *resource_access_, *inference_);
   deps_.vector_io = vector_io_.get();
+  tool_groups_ = std::make_unique<routing::ToolGroupsRoutingTable>(
+      *resources_, std::map<std::string, providers::ToolRuntimeProvider*>{});
+  tool_runtime_ = std::make_unique<routing::ToolRuntimeRouter>(*tool_groups_, *resource_access_);
+  deps_.tool_runtime = tool_runtime_.get();
   workers_ = std::make_unique<async::ThreadPool>(
       std::max<std::size_t>(2, std::thread::hardware_concurrency()));
   if (security_.oauth.content_safety.enforce) {
@@ -257,6 +259,9 @@ void Stack::initialize() {
     if (auto* s = dynamic_cast<providers::SafetyProvider*>(impl)) {
       shields_->add_provider(entry.provider_id, s);
     }
+    if (auto* t = dynamic_cast<providers::ToolRuntimeProvider*>(impl)) {
+      tool_groups_->add_provider(entry.provider_id, t);
+    }
     if (auto* v = dynamic_cast<providers::VectorIOProvider*>(impl)) {
       vector_dbs_->add_provider(entry.provider_id, v);
     }
@@ -276,6 +281,8 @@ void Stack::initialize() {
   services_.inference_router = inference_.get();
   services_.safety_router = safety_.get();
   services_.vector_io_router = vector_io_.get();
+  services_.tool_group_table = tool_groups_.get();
+  services_.tool_runtime_router = tool_runtime_.get();
   services_.store = inference_store_.get();
   services_.access_policy = policy_.get();
   services_.resource_access = resource_access_.get();
@@ -352,6 +359,18 @@ void Stack::register_config_resources() {
       shields_->register_shield(request, routing::OnExisting::kReplace);
     } catch (const std::exception& e) {
       fail(s.node, e);
+    }
+  }
+  for (const auto& t : config_.tool_groups) {
+    routing::RegisterToolGroupRequest request;
+    request.toolgroup_id = t.toolgroup_id;
+    request.provider_id = t.provider_id;
+    request.mcp_endpoint = t.mcp_endpoint;
+    request.args = t.args;
+    try {
+      tool_groups_->register_toolgroup(request, routing::OnExisting::kReplace);
+    } catch (const std::exception& e) {
+      fail(t.node, e);
     }
   }
   for (const auto& v : config_.vector_dbs) {

@@ -20,6 +20,7 @@
 #include "core/routing/resource_access.h"
 #include "core/routing/routing_tables.h"
 #include "core/routing/safety_router.h"
+#include "core/routing/tool_runtime_router.h"
 #include "core/routing/vector_io_router.h"
 #include "core/runtime/io_runtime.h"
 #include "core/security/audit_log.h"
@@ -112,6 +113,8 @@ class Stack {
   std::unique_ptr<routing::SafetyRouter> safety_;
   std::unique_ptr<routing::ContentSafety> content_safety_;
   std::unique_ptr<routing::VectorIORouter> vector_io_;
+  std::unique_ptr<routing::ToolGroupsRoutingTable> tool_groups_;
+  std::unique_ptr<routing::ToolRuntimeRouter> tool_runtime_;
   std::unique_ptr<async::ThreadPool> workers_;  // providers' CPU-heavy work
   std::unique_ptr<storage::InferenceStore> inference_store_;
   std::unique_ptr<security::Policy> policy_;

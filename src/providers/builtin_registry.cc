@@ -2,6 +2,7 @@
 // the providers (not in core), so core does not depend on them.
 #include "core/registry/provider_registry.h"
 #include "providers/inline/inline_providers.h"
+#include "providers/inline/tool_runtime/rag_runtime.h"
 #include "providers/remote/inference/remote_inference.h"
 #include "providers/remote/safety/bedrock.h"
 
@@ -20,6 +21,7 @@ std::vector<providers::ProviderSpec> builtin_provider_specs() {
       providers::remote::bedrock_safety_spec(),
       providers::inline_::sqlite_vec_spec(),
       providers::inline_::sqlite_vec_deprecated_spec(),
+      providers::inline_::rag_runtime_spec(),
   };
 }
 

@@ -64,3 +64,48 @@ test('llama-stack-client 0.2.12: register a vector DB, insert chunks, query them
   await client.vectorDBs.unregister('docs-faiss');
   await assert.rejects(client.vectorIo.query({ vector_db_id: 'docs-faiss', query: 'x' }), (e) => e.status === 404);
 });
+
+test('llama-stack-client 0.2.12: tool groups and the RAG tool (toolRuntime.ragTool insert/query)', async () => {
+  const rag = await startServer(`
+version: 2
+image_name: clients-rag
+apis: [inference, vector_io, tool_runtime]
+providers:
+  inference:
+  - {provider_id: vllm, provider_type: remote::vllm, config: {url: "${fake.baseUrl}/v1"}}
+  vector_io:
+  - {provider_id: faiss, provider_type: inline::faiss, config: {kvstore: {type: sqlite, db_path: "{{TMP}}/faiss.db"}}}
+  tool_runtime:
+  - {provider_id: rag-runtime, provider_type: inline::rag-runtime, config: {}}
+metadata_store: {type: sqlite, db_path: "{{TMP}}/registry.db"}
+models:
+- {model_id: bow-embed, provider_id: vllm, model_type: embedding, metadata: {embedding_dimension: 64}}
+`);
+  try {
+    const client = new LlamaStackClient0212({ baseURL: rag.baseUrl, maxRetries: 0 });
+    await client.toolgroups.register({ toolgroup_id: 'builtin::rag', provider_id: 'rag-runtime' });
+    const groups = await client.toolgroups.list();
+    assert.deepEqual(groups.map((g) => g.identifier), ['builtin::rag']);
+    const tools = await client.tools.list({ toolgroup_id: 'builtin::rag' });
+    assert.deepEqual(tools.map((t) => t.identifier).sort(), ['insert_into_memory', 'knowledge_search']);
+    await client.vectorDBs.register({ vector_db_id: 'kb', embedding_model: 'bow-embed', embedding_dimension: 64 });
+    await client.toolRuntime.ragTool.insert({
+      vector_db_id: 'kb',
+      chunk_size_in_tokens: 128,
+      documents: [
+        { document_id: 'tea', content: 'Green tea is steeped at eighty degrees.', metadata: {} },
+        { document_id: 'coffee', content: 'Espresso is brewed under pressure.', metadata: {} },
+      ],
+    });
+    const result = await client.toolRuntime.ragTool.query({ content: 'how is green tea steeped', vector_db_ids: ['kb'], query_config: { max_chunks: 1 } });
+    assert.match(result.content[0].text, /^knowledge_search tool found 1 chunks:/);
+    assert.match(result.content[1].text, /Green tea is steeped/);
+    assert.deepEqual(result.metadata.document_ids, ['tea']);
+    const invoked = await client.toolRuntime.invokeTool({ tool_name: 'knowledge_search', kwargs: { query: 'espresso', vector_db_ids: ['kb'] } });
+    assert.match(JSON.stringify(invoked.content), /Espresso/);
+    await client.toolgroups.unregister('builtin::rag');
+    assert.deepEqual(await client.toolgroups.list(), []);
+  } finally {
+    await rag.stop();
+  }
+});

@@ -16,6 +16,7 @@
 #include "llama_stack/apis/inference.h"
 #include "llama_stack/apis/resources.h"
 #include "llama_stack/apis/safety.h"
+#include "llama_stack/apis/tools.h"
 #include "llama_stack/apis/vector_io.h"
 
 namespace llama_stack::config {
@@ -124,6 +125,24 @@ class VectorIOProvider : public Provider {
                                                               apis::VectorQuery query) = 0;
 };
 
+// Tool runtime providers: serve tool groups (list their tools, run them).
+// Called by the tool runtime router only, with the group resolved.
+class ToolRuntimeProvider : public Provider {
+ public:
+  // Checks a registration (400 for bad args); the default accepts it.
+  virtual void register_toolgroup(const apis::ToolGroup& /*group*/) {}
+  virtual void unregister_toolgroup(const std::string& /*toolgroup_id*/) {}
+  virtual async::Task<std::vector<apis::ToolDef>> list_runtime_tools(
+      const apis::CallContext& context, const apis::ToolGroup& group) = 0;
+  virtual async::Task<apis::ToolInvocationResult> invoke_tool(const apis::CallContext& context,
+                                                              const apis::ToolGroup& group,
+                                                              const std::string& tool_name,
+                                                              boost::json::object kwargs) = 0;
+  // The RAG tool's own API (/v1/tool-runtime/rag-tool/*) when this provider
+  // serves it (inline::rag-runtime); null otherwise.
+  virtual apis::RagToolApi* rag() { return nullptr; }
+};
+
 // The APIs a provider may call (declared in its spec's api_dependencies or
 // optional_dependencies): the routers, as in Llama Stack's resolver, so a
 // provider's calls are routed, checked, limited, audited and recorded like
@@ -134,6 +153,7 @@ struct ProviderDeps {
   apis::InferenceApi* inference = nullptr;
   apis::SafetyApi* safety = nullptr;
   apis::VectorIOApi* vector_io = nullptr;
+  apis::ToolRuntimeApi* tool_runtime = nullptr;
 };
 
 struct ProviderContext {

@@ -38,6 +38,14 @@ std::vector<apis::VectorDB> ResourceAccess::visible(const apis::CallContext& cal
   return vector_dbs;
 }
 
+std::vector<apis::ToolGroup> ResourceAccess::visible(const apis::CallContext& caller,
+                                                     std::vector<apis::ToolGroup> groups) const {
+  std::erase_if(groups, [&](const apis::ToolGroup& g) {
+    return !readable(caller, "tool_group", g.identifier, g.owner);
+  });
+  return groups;
+}
+
 void ResourceAccess::check_read(const apis::CallContext& caller, std::string_view type,
                                 const std::string& id, const std::optional<apis::Owner>& owner,
                                 const ApiError& not_found) const {

@@ -16,6 +16,7 @@
 #include "core/security/policy.h"
 #include "llama_stack/apis/call_context.h"
 #include "llama_stack/apis/resources.h"
+#include "llama_stack/apis/tools.h"
 #include "llama_stack/common/errors.h"
 
 namespace llama_stack::routing {
@@ -33,6 +34,8 @@ class ResourceAccess {
                                     std::vector<apis::Shield> shields) const;
   std::vector<apis::VectorDB> visible(const apis::CallContext& caller,
                                       std::vector<apis::VectorDB> vector_dbs) const;
+  std::vector<apis::ToolGroup> visible(const apis::CallContext& caller,
+                                       std::vector<apis::ToolGroup> groups) const;
 
   // One resource read by id (get, or before a delete): throws `not_found`
   // when the policy does not let the caller read it.

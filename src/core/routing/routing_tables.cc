@@ -3,10 +3,14 @@
 #include <chrono>
 
 #include "core/log/log.h"
+#include "core/routing/registration.h"
 #include "llama_stack/common/errors.h"
 
 namespace llama_stack::routing {
 namespace {
+
+using detail::choose_provider;
+using detail::require_id;
 
 constexpr const char* kModel = "model";
 constexpr const char* kShield = "shield";
@@ -16,45 +20,6 @@ std::int64_t now_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-template <typename Provider>
-std::string provider_ids(const std::map<std::string, Provider*>& providers) {
-  std::string out;
-  for (const auto& [id, p] : providers) out += (out.empty() ? "" : ", ") + id;
-  return out;
-}
-
-// Picks the provider for a registration: the named one, or the only one.
-template <typename Provider>
-std::pair<std::string, Provider*> choose_provider(const std::map<std::string, Provider*>& providers,
-                                                  const std::optional<std::string>& provider_id,
-                                                  std::string_view api, std::string_view what) {
-  if (provider_id) {
-    auto it = providers.find(*provider_id);
-    if (it == providers.end()) {
-      std::string known = provider_ids(providers);
-      throw ApiError::not_found(
-          "Provider '" + *provider_id + "' not found for " + std::string(api) +
-          " (configured: " + (known.empty() ? std::string("none") : known) + ")");
-    }
-    return *it;
-  }
-  if (providers.empty()) {
-    throw ApiError::bad_request("Cannot register " + std::string(what) + ": no " +
-                                std::string(api) + " provider is configured");
-  }
-  if (providers.size() > 1) {
-    throw ApiError::bad_request("provider_id is required to register " + std::string(what) +
-                                " when several " + std::string(api) +
-                                " providers are configured (" + provider_ids(providers) + ")");
-  }
-  return *providers.begin();
-}
-
-void require_id(const std::string& id, std::string_view field) {
-  if (id.empty())
-    throw ApiError::bad_request("Field '" + std::string(field) + "' must not be empty");
 }
 
 }  // namespace

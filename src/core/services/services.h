@@ -15,6 +15,7 @@
 #include "core/routing/resource_access.h"
 #include "core/routing/routing_tables.h"
 #include "core/routing/safety_router.h"
+#include "core/routing/tool_runtime_router.h"
 #include "core/routing/vector_io_router.h"
 #include "core/security/audit_log.h"
 #include "core/security/policy.h"
@@ -39,6 +40,8 @@ struct Services {
   routing::InferenceRouter* inference_router = nullptr;
   routing::SafetyRouter* safety_router = nullptr;
   routing::VectorIORouter* vector_io_router = nullptr;
+  routing::ToolGroupsRoutingTable* tool_group_table = nullptr;
+  routing::ToolRuntimeRouter* tool_runtime_router = nullptr;
   storage::InferenceStore* store = nullptr;  // null unless `inference_store` is configured
   const security::Policy* access_policy = nullptr;
   const routing::ResourceAccess* resource_access = nullptr;
@@ -51,6 +54,8 @@ struct Services {
   routing::InferenceRouter& inference() const { return *inference_router; }
   routing::SafetyRouter& safety() const { return *safety_router; }
   routing::VectorIORouter& vector_io() const { return *vector_io_router; }
+  routing::ToolGroupsRoutingTable& tool_groups() const { return *tool_group_table; }
+  routing::ToolRuntimeRouter& tool_runtime() const { return *tool_runtime_router; }
   storage::InferenceStore* inference_store() const { return store; }
   const security::Policy& policy() const { return *access_policy; }
   const routing::ResourceAccess& access() const { return *resource_access; }

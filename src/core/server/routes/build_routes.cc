@@ -20,6 +20,7 @@ RouteTable build_routes(const Services& services) {
     add_vector_db_routes(table, services);
     add_vector_io_routes(table, services);
   }
+  if (services.serves("tool_runtime")) add_tool_routes(table, services);
   return table;
 }
 
