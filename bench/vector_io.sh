@@ -5,6 +5,7 @@
 # (build/release/bench/faiss-raw).
 #
 #   bench/vector_io.sh [LLAMA_STACK] [FAKE_MODEL_SERVER] [FAISS_RAW]
+# Knobs: SIZES, QUERIES [200], PROVIDERS [faiss faiss-hnsw sqlite-vec], RAW_RUNS [1].
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LS="${1:-$root/build/release/llama-stack}"
@@ -12,6 +13,8 @@ FAKE="${2:-$root/build/release/tests/fake-model-server}"
 RAW="${3:-$root/build/release/bench/faiss-raw}"
 SIZES="${SIZES:-10000 100000}"
 QUERIES="${QUERIES:-200}"
+PROVIDERS="${PROVIDERS:-faiss faiss-hnsw sqlite-vec}"
+RAW_RUNS="${RAW_RUNS:-1}"  # 0: skip the libfaiss-direct runs
 
 work="$(mktemp -d /tmp/llama-stack-vector-bench.XXXXXX)"
 pids=()
@@ -25,8 +28,10 @@ start_fake "$FAKE"
 
 echo "# $(nproc) cores, $(date -u '+%F %H:%M UTC'), commit $(git -C "$root" rev-parse --short HEAD)"
 for size in $SIZES; do
-  for index in flat hnsw; do "$RAW" "$size" 384 "$QUERIES" 3 "$index"; done
-  for provider in faiss faiss-hnsw sqlite-vec; do
+  if [[ "$RAW_RUNS" == 1 ]]; then
+    for index in flat hnsw; do "$RAW" "$size" 384 "$QUERIES" 3 "$index"; done
+  fi
+  for provider in $PROVIDERS; do
     port="$(free_port)"
     cat > "$work/run.yaml" <<YAML
 version: 2

@@ -7,8 +7,8 @@
 // SQLite's FTS5 with BM25.
 //
 // Schema: vector_dbs(id, record); chunks(seq, vector_db_id, id, stored) with
-// stored = providers/utils/vector_search.h's form; chunks_fts(vector_db_id,
-// id, content) (FTS5).
+// stored = providers/utils/vector_search.h's form; chunks_fts(content) (FTS5,
+// rowid = the chunk's seq).
 #include <sqlite3.h>
 
 #include <filesystem>
@@ -79,6 +79,12 @@ class Statement {
     return p == nullptr ? std::string() : std::string(p, sqlite3_column_bytes(stmt_, column));
   }
   double real(int column) const { return sqlite3_column_double(stmt_, column); }
+  std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+  // For the next row of a batch: the same statement, new bindings.
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
 
  private:
   sqlite3* db_;
@@ -197,19 +203,28 @@ class SqliteVecIO final : public VectorIOProvider {
         std::lock_guard db_lock(db_mutex_);
         exec("BEGIN IMMEDIATE");
         try {
+          Statement existing(db_, "SELECT seq FROM chunks WHERE vector_db_id = ? AND id = ?");
+          Statement put(db_,
+                        "INSERT INTO chunks (vector_db_id, id, stored) VALUES (?, ?, ?) "
+                        "ON CONFLICT(vector_db_id, id) DO UPDATE SET stored = excluded.stored "
+                        "RETURNING seq");
+          Statement old(db_, "DELETE FROM chunks_fts WHERE rowid = ?");
+          Statement fts(db_, "INSERT INTO chunks_fts (rowid, content) VALUES (?, ?)");
           for (const auto& chunk : chunks) {
-            Statement put(db_,
-                          "INSERT INTO chunks (vector_db_id, id, stored) VALUES (?, ?, ?) "
-                          "ON CONFLICT(vector_db_id, id) DO UPDATE SET stored = excluded.stored");
+            existing.bind(1, vector_db.identifier).bind(2, chunk.id);
+            if (existing.step()) old.bind(1, existing.integer(0)).step();
+            existing.reset();
+            old.reset();
             put.bind(1, vector_db.identifier)
                 .bind(2, chunk.id)
                 .bind(3, utils::encode_stored_chunk(chunk));
-            put.step();
-            Statement old(db_, "DELETE FROM chunks_fts WHERE vector_db_id = ? AND id = ?");
-            old.bind(1, vector_db.identifier).bind(2, chunk.id).step();
-            Statement fts(db_,
-                          "INSERT INTO chunks_fts (vector_db_id, id, content) VALUES (?, ?, ?)");
-            fts.bind(1, vector_db.identifier).bind(2, chunk.id).bind(3, chunk.text).step();
+            if (!put.step()) throw storage::StorageError("sqlite-vec: upsert returned no row");
+            const std::int64_t seq = put.integer(0);
+            while (put.step()) {
+            }
+            put.reset();
+            fts.bind(1, seq).bind(2, chunk.text).step();
+            fts.reset();
           }
           exec("COMMIT");
         } catch (...) {
@@ -260,10 +275,12 @@ class SqliteVecIO final : public VectorIOProvider {
 
   // REQUIRES: db_mutex_.
   void delete_chunks(const std::string& vector_db_id) {
+    Statement fts(db_,
+                  "DELETE FROM chunks_fts WHERE rowid IN (SELECT seq FROM chunks WHERE "
+                  "vector_db_id = ?)");
+    fts.bind(1, vector_db_id).step();
     Statement chunks(db_, "DELETE FROM chunks WHERE vector_db_id = ?");
     chunks.bind(1, vector_db_id).step();
-    Statement fts(db_, "DELETE FROM chunks_fts WHERE vector_db_id = ?");
-    fts.bind(1, vector_db_id).step();
   }
 
   std::shared_ptr<Collection> find(const apis::VectorDB& vector_db) {
@@ -303,8 +320,9 @@ class SqliteVecIO final : public VectorIOProvider {
       if (!match.empty()) {
         std::lock_guard db_lock(db_mutex_);
         Statement s(db_,
-                    "SELECT id, bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? AND "
-                    "vector_db_id = ? ORDER BY bm25(chunks_fts) LIMIT ?");
+                    "SELECT c.id, bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks c ON "
+                    "c.seq = chunks_fts.rowid WHERE chunks_fts MATCH ? AND c.vector_db_id = ? "
+                    "ORDER BY score LIMIT ?");
         s.bind(1, match).bind(2, vector_db_id).bind(3, static_cast<std::int64_t>(k));
         while (s.step()) keyword_hits.emplace_back(s.text(0), -s.real(1));  // higher is better
       }
