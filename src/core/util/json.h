@@ -31,6 +31,9 @@ std::size_t json_text_size(const json::value& value);
 
 // Standard base64 (with padding) of `bytes`.
 std::string base64_encode(std::string_view bytes);
+// Decodes standard or URL-safe base64 (padding and white space optional);
+// nullopt for any other character.
+std::optional<std::string> base64_decode(std::string_view text);
 
 // Thrown by parse_json on malformed input; `what()` names line and column.
 class JsonSyntaxError : public std::runtime_error {

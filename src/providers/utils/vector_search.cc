@@ -17,32 +17,6 @@ bool is_word_byte(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
 }
 
-std::string base64_decode(std::string_view in) {
-  static const auto table = [] {
-    std::array<int, 256> t{};
-    t.fill(-1);
-    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = i;
-    return t;
-  }();
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    if (c == '=') break;
-    const int v = table[c];
-    if (v < 0) throw std::runtime_error("stored chunk: bad base64");
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 double distance_score(double l2_distance) {
@@ -206,6 +180,30 @@ std::vector<std::pair<std::string, double>> rerank(
   return out;
 }
 
+apis::QueryChunksResponse query_response(
+    std::vector<std::pair<std::string, double>> vector_hits,
+    std::vector<std::pair<std::string, double>> keyword_hits, const apis::VectorQuery& query,
+    const std::function<const apis::Chunk*(const std::string& id)>& chunk_of) {
+  std::vector<std::pair<std::string, double>> hits;
+  if (query.mode == apis::SearchMode::kVector) {
+    hits = std::move(vector_hits);
+  } else if (query.mode == apis::SearchMode::kKeyword) {
+    hits = std::move(keyword_hits);
+  } else {
+    hits = rerank(vector_hits, keyword_hits, query);
+  }
+  apis::QueryChunksResponse out;
+  for (const auto& [id, score] : hits) {
+    if (out.chunks.size() >= static_cast<std::size_t>(query.max_chunks)) break;
+    if (score < query.score_threshold) continue;
+    const apis::Chunk* chunk = chunk_of(id);
+    if (chunk == nullptr) continue;
+    out.chunks.push_back(chunk->output());
+    out.scores.push_back(score);
+  }
+  return out;
+}
+
 std::string encode_stored_chunk(const apis::Chunk& chunk) {
   std::string bytes(chunk.embedding.size() * 4, '\0');
   for (std::size_t i = 0; i < chunk.embedding.size(); ++i) {
@@ -229,7 +227,9 @@ apis::Chunk decode_stored_chunk(std::string_view stored) {
   if (const auto* c = o.if_contains("caller_embedding"); c != nullptr && c->is_bool()) {
     chunk.caller_embedding = c->get_bool();
   }
-  const std::string bytes = base64_decode(o.at("embedding").as_string());
+  const std::optional<std::string> decoded = base64_decode(o.at("embedding").as_string());
+  if (!decoded) throw std::runtime_error("stored chunk: bad base64");
+  const std::string& bytes = *decoded;
   chunk.embedding.resize(bytes.size() / 4);
   for (std::size_t i = 0; i < chunk.embedding.size(); ++i) {
     std::uint32_t bits = 0;

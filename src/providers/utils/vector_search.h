@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -71,6 +72,14 @@ std::vector<std::pair<std::string, double>> rerank(
     const std::vector<std::pair<std::string, double>>& vector_hits,
     const std::vector<std::pair<std::string, double>>& keyword_hits,
     const apis::VectorQuery& query);
+
+// The answer of a query from each mode's hits (best first): the mode's own
+// list, or both reranked for hybrid; then at most max_chunks hits at or
+// above score_threshold, each chunk from `chunk_of` (null: skipped).
+apis::QueryChunksResponse query_response(
+    std::vector<std::pair<std::string, double>> vector_hits,
+    std::vector<std::pair<std::string, double>> keyword_hits, const apis::VectorQuery& query,
+    const std::function<const apis::Chunk*(const std::string& id)>& chunk_of);
 
 // The stored form of a chunk (one kvstore value or SQL row):
 // {"id", "chunk", "text", "embedding": base64 of little-endian float32}.

@@ -29,31 +29,10 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string base64_decode(std::string_view in, const std::string& field) {
-  auto value = [](unsigned char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-  };
-  std::string out;
-  std::uint32_t buffer = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    if (c == '=' || std::isspace(c)) continue;
-    const int v = value(c);
-    if (v < 0)
-      throw JsonFieldError(field, "Field '" + field + "': the data URL is not valid base64");
-    buffer = (buffer << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
-  return out;
+std::string base64_field(std::string_view in, const std::string& field) {
+  std::optional<std::string> out = base64_decode(in);
+  if (!out) throw JsonFieldError(field, "Field '" + field + "': the data URL is not valid base64");
+  return std::move(*out);
 }
 
 std::string percent_decode(std::string_view in) {
@@ -97,7 +76,7 @@ std::string data_url_text(std::string_view url, const std::optional<std::string>
   std::string mime(head.substr(0, head.find(';')));
   if (mime.empty()) mime = mime_type.value_or("text/plain");
   std::string data =
-      base64 ? base64_decode(url.substr(comma + 1), field) : percent_decode(url.substr(comma + 1));
+      base64 ? base64_field(url.substr(comma + 1), field) : percent_decode(url.substr(comma + 1));
   return body_text(std::move(data), mime, field);
 }
 

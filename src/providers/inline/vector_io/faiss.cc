@@ -294,22 +294,11 @@ class FaissVectorIO final : public VectorIOProvider {
       }
     }
     if (q.mode != apis::SearchMode::kVector) keyword_hits = c.keywords.search(q.text, k);
-    std::vector<std::pair<std::string, double>> hits;
-    if (q.mode == apis::SearchMode::kVector) {
-      hits = std::move(vector_hits);
-    } else if (q.mode == apis::SearchMode::kKeyword) {
-      hits = std::move(keyword_hits);
-    } else {
-      hits = utils::rerank(vector_hits, keyword_hits, q);
-    }
-    apis::QueryChunksResponse out;
-    for (const auto& [id, score] : hits) {
-      if (out.chunks.size() >= k) break;
-      if (score < q.score_threshold) continue;
-      out.chunks.push_back(c.chunks.at(id).chunk.output());
-      out.scores.push_back(score);
-    }
-    return out;
+    return utils::query_response(std::move(vector_hits), std::move(keyword_hits), q,
+                                 [&](const std::string& id) -> const apis::Chunk* {
+                                   auto it = c.chunks.find(id);
+                                   return it == c.chunks.end() ? nullptr : &it->second.chunk;
+                                 });
   }
 
   // REQUIRES: collections_mutex_.
