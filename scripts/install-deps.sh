@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libboost-system1.81-dev libboost-program-options1.81-dev
-  libssl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libsqlite3-dev libfaiss-dev
+  libssl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libsqlite3-dev libfaiss-dev libpoppler-cpp-dev
   libgtest-dev libgmock-dev
   clang-format clang-14 libclang-rt-14-dev
   openssl curl wrk nginx-light procps

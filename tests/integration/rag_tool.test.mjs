@@ -1,13 +1,37 @@
 // Tool groups and the RAG tool (inline::rag-runtime, builtin::rag) through
 // the real binary: documents as text, content items, data: URLs and http URLs
 // from a local server (HTML turned into text), SSRF refusals, chunking,
-// knowledge_search's exact result layout, and the tool runtime routes.
+// PDFs made by the test (poppler), knowledge_search's exact result layout,
+// and the tool runtime routes.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, test } from 'node:test';
 
 import { startFakeModelServer } from '../clients/lib/fake_model_server.mjs';
 import { startServer } from '../clients/lib/server.mjs';
+
+// A one-page PDF whose page shows `text` (Helvetica), with a correct xref table.
+function makePdf(text) {
+  const stream = `BT /F1 18 Tf 72 700 Td (${text.replace(/[()\\]/g, (c) => `\\${c}`)}) Tj ET`;
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets = [];
+  objects.forEach((body, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const o of offsets) out += `${String(o).padStart(10, '0')} 00000 n \n`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
 
 let fake;
 let docs; // a local web server with documents
@@ -47,6 +71,12 @@ before(async () => {
     } else if (req.url === '/big.txt') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('x'.repeat(10000));
+    } else if (req.url === '/report.pdf') {
+      res.writeHead(200, { 'content-type': 'application/pdf' });
+      res.end(makePdf('Glaciers carve deep valleys'));
+    } else if (req.url === '/broken.pdf') {
+      res.writeHead(200, { 'content-type': 'application/pdf' });
+      res.end('%PDF-1.4 this is not really a pdf');
     } else if (req.url === '/image.png') {
       res.writeHead(200, { 'content-type': 'image/png' });
       res.end('PNG');
@@ -131,6 +161,22 @@ test('insert: text, items, data: URLs and http URLs (HTML as text); query: the e
   assert.equal(html.json.chunks[0].metadata.token_count, 6);
   const penguins = await call(server, 'POST', '/v1/vector-io/query', { vector_db_id: 'kb', query: 'penguins', params: { mode: 'keyword' } });
   assert.equal(penguins.json.chunks[0].metadata.document_id, 'notes');
+});
+
+test('PDF documents (poppler): by URL and as a data: URL; a broken one is a 400', async () => {
+  const insert = (content, extra = {}) => call(server, 'POST', '/v1/tool-runtime/rag-tool/insert', { vector_db_id: 'kb', documents: [{ document_id: extra.id ?? 'pdf', content, ...extra.doc }] });
+  assert.equal((await insert({ uri: docsUrl('/report.pdf') }, { id: 'report' })).status, 200);
+  const data = `data:application/pdf;base64,${makePdf('Tundra soil stays frozen').toString('base64')}`;
+  const r = await insert(data, { id: 'tundra' });
+  assert.equal(r.status, 200, r.text);
+  for (const [word, id] of [['glaciers', 'report'], ['tundra', 'tundra']]) {
+    const q = await call(server, 'POST', '/v1/vector-io/query', { vector_db_id: 'kb', query: word, params: { mode: 'keyword', max_chunks: 1 } });
+    assert.equal(q.json.chunks[0].metadata.document_id, id, word);
+    assert.match(q.json.chunks[0].content, new RegExp(word, 'i'));
+  }
+  const broken = await insert({ uri: docsUrl('/broken.pdf') });
+  assert.equal(broken.status, 400, broken.text);
+  assert.match(broken.json.detail, /not a readable PDF/);
 });
 
 test('long documents become overlapping windows; the template and token budget are honoured', async () => {

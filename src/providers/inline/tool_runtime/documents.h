@@ -9,6 +9,8 @@
 //    turned into text; hosts resolving to loopback, private, link-local,
 //    CGNAT, multicast or unspecified addresses are refused (SSRF) unless
 //    allow_private_urls. Other URL schemes (file:, …) are refused.
+//    application/pdf is read with Debian's poppler. Parsing runs on the
+//    worker threads.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +44,10 @@ std::vector<TextChunk> overlapped_chunks(std::string_view text, std::size_t wind
 
 // "http://", "https://", "data:" or "file://" at the start.
 bool looks_like_url(std::string_view text);
+
+// The text of a PDF document's pages (Debian's poppler), one line break
+// between pages; 400 naming `field` for a broken or encrypted document.
+std::string pdf_text(std::string_view bytes, const std::string& field);
 
 // The visible text of an HTML document (scripts, styles and tags dropped,
 // block elements as line breaks, the common entities decoded).

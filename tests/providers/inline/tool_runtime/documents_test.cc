@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/api_errors.h"
+
 namespace llama_stack::providers::inline_ {
 namespace {
 
@@ -59,6 +61,19 @@ TEST(RagDocuments, Urls) {
   EXPECT_TRUE(looks_like_url("data:text/plain,hi"));
   EXPECT_TRUE(looks_like_url("file:///etc/passwd"));
   EXPECT_FALSE(looks_like_url("just text about http://x"));
+}
+
+}  // namespace
+}  // namespace llama_stack::providers::inline_
+
+namespace llama_stack::providers::inline_ {
+namespace {
+
+TEST(RagDocuments, ABrokenPdfIsA400NamingTheField) {
+  const ApiError e =
+      testing::error_of([] { pdf_text("%PDF-1.4 nothing else", "documents[2].content"); });
+  EXPECT_EQ(e.status(), 400);
+  EXPECT_NE(std::string(e.what()).find("documents[2].content"), std::string::npos) << e.what();
 }
 
 }  // namespace
