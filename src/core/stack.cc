@@ -227,6 +227,8 @@ void Stack::initialize() {
       *resources_, std::map<std::string, providers::ToolRuntimeProvider*>{});
   tool_runtime_ = std::make_unique<routing::ToolRuntimeRouter>(*tool_groups_, *resource_access_);
   deps_.tool_runtime = tool_runtime_.get();
+  files_ = std::make_unique<routing::FilesRouter>(*resource_access_);
+  deps_.files = files_.get();
   workers_ = std::make_unique<async::ThreadPool>(
       std::max<std::size_t>(2, std::thread::hardware_concurrency()));
   if (security_.oauth.content_safety.enforce) {
@@ -259,6 +261,7 @@ void Stack::initialize() {
     if (auto* s = dynamic_cast<providers::SafetyProvider*>(impl)) {
       shields_->add_provider(entry.provider_id, s);
     }
+    if (auto* f = dynamic_cast<providers::FilesProvider*>(impl)) files_->add_provider(f);
     if (auto* t = dynamic_cast<providers::ToolRuntimeProvider*>(impl)) {
       tool_groups_->add_provider(entry.provider_id, t);
     }
@@ -283,6 +286,8 @@ void Stack::initialize() {
   services_.vector_io_router = vector_io_.get();
   services_.tool_group_table = tool_groups_.get();
   services_.tool_runtime_router = tool_runtime_.get();
+  services_.files_router = files_.get();
+  services_.workers = workers_.get();
   services_.store = inference_store_.get();
   services_.access_policy = policy_.get();
   services_.resource_access = resource_access_.get();

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "llama_stack/apis/files.h"
 #include "llama_stack/apis/inference.h"
 #include "llama_stack/apis/resources.h"
 #include "llama_stack/apis/safety.h"
@@ -143,6 +144,26 @@ class ToolRuntimeProvider : public Provider {
   virtual apis::RagToolApi* rag() { return nullptr; }
 };
 
+// Files providers: store uploaded files and their metadata. Called by the
+// files router only, which applies the access policy.
+class FilesProvider : public Provider {
+ public:
+  virtual async::Task<apis::FileObject> store_file(const apis::CallContext& context,
+                                                   apis::FileUpload upload,
+                                                   std::optional<apis::Owner> owner) = 0;
+  // Files `visible` accepts, in created_at order, after `query.after`.
+  virtual async::Task<apis::FilesPage> list_files(
+      const apis::CallContext& context, apis::FilesQuery query,
+      std::function<bool(const apis::FileObject&)> visible) = 0;
+  // nullopt: no such file (or it expired).
+  virtual async::Task<std::optional<apis::FileObject>> find_file(const apis::CallContext& context,
+                                                                 std::string file_id) = 0;
+  virtual async::Task<std::string> file_content(const apis::CallContext& context,
+                                                apis::FileObject file) = 0;
+  virtual async::Task<void> delete_file(const apis::CallContext& context,
+                                        apis::FileObject file) = 0;
+};
+
 // The APIs a provider may call (declared in its spec's api_dependencies or
 // optional_dependencies): the routers, as in Llama Stack's resolver, so a
 // provider's calls are routed, checked, limited, audited and recorded like
@@ -154,6 +175,7 @@ struct ProviderDeps {
   apis::SafetyApi* safety = nullptr;
   apis::VectorIOApi* vector_io = nullptr;
   apis::ToolRuntimeApi* tool_runtime = nullptr;
+  apis::FilesApi* files = nullptr;
 };
 
 struct ProviderContext {

@@ -123,6 +123,8 @@ ServerConfig parse_server(const ConfigNode* node, Diagnostics& diagnostics) {
   }
   server.max_request_body_bytes = reader.integer("max_request_body_bytes", 1024, INT64_C(1) << 34)
                                       .value_or(server.max_request_body_bytes);
+  server.max_upload_bytes =
+      reader.integer("max_upload_bytes", 1024, INT64_C(1) << 40).value_or(server.max_upload_bytes);
   server.max_header_bytes =
       reader.integer("max_header_bytes", 1024, 1 << 20).value_or(server.max_header_bytes);
   server.idle_timeout_seconds =

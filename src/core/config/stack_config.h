@@ -84,6 +84,8 @@ struct ServerConfig {
   std::optional<std::string> tls_cafile;
   // Extensions of ours (not in the Python server); see docs/configuration.md.
   std::int64_t max_request_body_bytes = 16 * 1024 * 1024;
+  // Uploads (the Files API) are written to disk as they arrive, up to this.
+  std::int64_t max_upload_bytes = std::int64_t{1} << 30;
   std::int64_t max_header_bytes = 16 * 1024;
   std::int64_t idle_timeout_seconds = 60;
   std::int64_t request_timeout_seconds = 60;

@@ -1,5 +1,7 @@
 #include "core/http/http_types.h"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <cctype>
 
@@ -41,6 +43,14 @@ std::optional<std::string_view> HttpRequest::query_param(std::string_view name) 
     if (key == name) return std::string_view(value);
   }
   return std::nullopt;
+}
+
+}  // namespace llama_stack::http
+
+namespace llama_stack::http {
+
+TemporaryFile::~TemporaryFile() {
+  if (!path_.empty()) std::remove(path_.c_str());
 }
 
 }  // namespace llama_stack::http

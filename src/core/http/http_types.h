@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,20 @@ class Headers {
   std::vector<Entry> entries_;
 };
 
+// A file that is removed when the last owner lets go of it (an upload's
+// body on disk); release() keeps it (the handler moved it into a store).
+class TemporaryFile {
+ public:
+  explicit TemporaryFile(std::string path) : path_(std::move(path)) {}
+  ~TemporaryFile();
+  TemporaryFile(const TemporaryFile&) = delete;
+  TemporaryFile& operator=(const TemporaryFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // raw request target, e.g. "/v1/models?limit=2"
@@ -37,6 +52,9 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   Headers headers;
   std::string body;
+  // Routes that take uploads (Route::upload_bytes): the body is in this file
+  // instead of `body`, which is then empty.
+  std::shared_ptr<const TemporaryFile> body_file;
   std::string remote_address;  // peer IP, without port
   std::uint16_t remote_port = 0;
   bool tls = false;

@@ -37,6 +37,12 @@ class ResourceAccess {
   std::vector<apis::ToolGroup> visible(const apis::CallContext& caller,
                                        std::vector<apis::ToolGroup> groups) const;
 
+  // Whether the policy lets the caller read the resource (no audit event).
+  bool readable_by(const apis::CallContext& caller, std::string_view type, const std::string& id,
+                   const std::optional<apis::Owner>& owner) const {
+    return readable(caller, type, id, owner);
+  }
+
   // One resource read by id (get, or before a delete): throws `not_found`
   // when the policy does not let the caller read it.
   void check_read(const apis::CallContext& caller, std::string_view type, const std::string& id,

@@ -19,6 +19,7 @@ namespace llama_stack::server {
 using http::Headers;
 using http::HttpRequest;
 using http::HttpResponse;
+using http::TemporaryFile;
 
 // Where a handler sends its answer. Exactly one of send() or
 // start_stream()+...+end_stream() is called per request. Implementations are

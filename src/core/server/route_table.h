@@ -27,6 +27,10 @@ struct Route {
   Handler handler;
   std::string api;         // Llama Stack API name, for /v1/inspect/routes
   bool is_public = false;  // served without authentication (health, version)
+  // > 0: an upload route — the transport writes the body to a temporary file
+  // (HttpRequest::body_file), up to this many bytes, instead of holding it in
+  // memory under the general body limit.
+  std::int64_t upload_bytes = 0;
 };
 
 struct RouteMatch {

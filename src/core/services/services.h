@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/config/stack_config.h"
+#include "core/routing/files_router.h"
 #include "core/routing/inference_router.h"
 #include "core/routing/resource_access.h"
 #include "core/routing/routing_tables.h"
@@ -42,6 +43,8 @@ struct Services {
   routing::VectorIORouter* vector_io_router = nullptr;
   routing::ToolGroupsRoutingTable* tool_group_table = nullptr;
   routing::ToolRuntimeRouter* tool_runtime_router = nullptr;
+  routing::FilesRouter* files_router = nullptr;
+  async::Executor* workers = nullptr;        // the Stack's worker threads
   storage::InferenceStore* store = nullptr;  // null unless `inference_store` is configured
   const security::Policy* access_policy = nullptr;
   const routing::ResourceAccess* resource_access = nullptr;
@@ -56,6 +59,8 @@ struct Services {
   routing::VectorIORouter& vector_io() const { return *vector_io_router; }
   routing::ToolGroupsRoutingTable& tool_groups() const { return *tool_group_table; }
   routing::ToolRuntimeRouter& tool_runtime() const { return *tool_runtime_router; }
+  routing::FilesRouter& files() const { return *files_router; }
+  async::Executor& worker_pool() const { return *workers; }
   storage::InferenceStore* inference_store() const { return store; }
   const security::Policy& policy() const { return *access_policy; }
   const routing::ResourceAccess& access() const { return *resource_access; }

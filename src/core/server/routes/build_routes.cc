@@ -21,6 +21,7 @@ RouteTable build_routes(const Services& services) {
     add_vector_io_routes(table, services);
   }
   if (services.serves("tool_runtime")) add_tool_routes(table, services);
+  if (services.serves("files")) add_files_routes(table, services);
   return table;
 }
 

@@ -23,6 +23,8 @@ void add_inference_routes(RouteTable& table, const Services& services);
 void add_safety_routes(RouteTable& table, const Services& services);
 // /v1/toolgroups, /v1/tools, /v1/tool-runtime (list-tools, invoke, rag-tool).
 void add_tool_routes(RouteTable& table, const Services& services);
+// The Files API (/v1/openai/v1/files, /v1/files).
+void add_files_routes(RouteTable& table, const Services& services);
 // POST /v1/vector-io/insert and /v1/vector-io/query.
 void add_vector_io_routes(RouteTable& table, const Services& services);
 // GET /.well-known/oauth-protected-resource (RFC 9728), when server.oauth is set.

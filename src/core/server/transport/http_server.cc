@@ -11,8 +11,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <unistd.h>
 #include <array>
 #include <cstdio>
+#include <filesystem>
 
 #include <atomic>
 #include <future>
@@ -233,7 +235,73 @@ struct HttpServer::Impl {
   std::optional<asio::signal_set> signals;
 
   Impl(ServerOptions o, const ServerCore& c, IoRuntime& runtime)
-      : options(std::move(o)), core(c), runtime(runtime), ioc(primary_context_of(runtime)) {}
+      : options(std::move(o)), core(c), runtime(runtime), ioc(primary_context_of(runtime)) {
+    for (const auto& route : core.routes().routes()) {
+      largest_upload = std::max<std::uint64_t>(largest_upload, route.upload_bytes);
+    }
+  }
+
+  std::uint64_t largest_upload = 0;
+
+  // The upload limit of the route `target` goes to (0: not an upload route).
+  std::uint64_t upload_limit(std::string_view method, std::string_view target) const {
+    if (largest_upload == 0) return 0;
+    const RouteMatch match = core.routes().match(method, target.substr(0, target.find('?')));
+    if (match.kind != RouteMatch::Kind::kFound) return 0;
+    return static_cast<std::uint64_t>(match.route->upload_bytes);
+  }
+
+  // Reads the rest of the body into a new temporary file (TMPDIR), under
+  // `limit`. Null when the request was answered (413, 400) or dropped.
+  struct Upload {
+    std::shared_ptr<const TemporaryFile> file;
+    http::request<http::string_body> head;  // the request, its body empty
+  };
+  template <class Stream>
+  asio::awaitable<std::optional<Upload>> read_body_to_file(
+      Stream& stream, beast::flat_buffer& buffer, http::request_parser<http::string_body>& parser,
+      std::uint64_t limit, transport::Watchdog& watchdog, const tcp::endpoint& remote) {
+    std::string path =
+        (std::filesystem::temp_directory_path() / "llama-stack-upload-XXXXXX").string();
+    const int fd = ::mkstemp(path.data());
+    const std::string target(parser.get().target());
+    const std::string method(parser.get().method_string());
+    if (fd < 0) {
+      co_await reply_early(stream,
+                           ApiError::unavailable("Cannot store the upload: no temporary file"),
+                           remote, target, method);
+      co_return std::nullopt;
+    }
+    ::close(fd);
+    auto file = std::make_shared<const TemporaryFile>(path);
+    http::request_parser<http::file_body> to_file{std::move(parser)};
+    to_file.body_limit(limit);
+    beast::error_code open_error;
+    to_file.get().body().open(path.c_str(), beast::file_mode::write, open_error);
+    if (open_error) {
+      co_await reply_early(
+          stream, ApiError::unavailable("Cannot store the upload: " + open_error.message()), remote,
+          target, method);
+      co_return std::nullopt;
+    }
+    if (!to_file.is_done()) {
+      watchdog.arm(options.request_timeout);
+      auto [ec, n] = co_await http::async_read(stream, buffer, to_file, kUseTuple);
+      if (ec == http::error::body_limit) {
+        co_await reply_early(stream,
+                             ApiError::payload_too_large("Upload exceeds the limit of " +
+                                                         std::to_string(limit) + " bytes"),
+                             remote, target, method);
+        co_return std::nullopt;
+      }
+      if (ec) co_return std::nullopt;  // the client went away mid-upload
+    }
+    to_file.get().body().close();
+    // The request head, for to_http_request; the body stays on disk.
+    http::request<http::file_body> done = to_file.release();
+    Upload upload{std::move(file), http::request<http::string_body>{done.base()}};
+    co_return upload;
+  }
 
   void finish() {
     if (!finished_set.exchange(true)) finished.set_value();
@@ -424,6 +492,17 @@ struct HttpServer::Impl {
     res.prepare_payload();
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
     co_await http::async_write(stream, res, kUseTuple);
+    // A lingering close: a client still sending the body it was refused
+    // (a 413 upload) reads the answer instead of a reset. What it sends is
+    // read and dropped, for at most 2 s and 64 MiB.
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+    std::array<char, 16 * 1024> drain;
+    std::size_t drained = 0;
+    while (drained < (std::size_t{64} << 20)) {
+      auto [dec, dn] = co_await stream.async_read_some(asio::buffer(drain), kUseTuple);
+      if (dec) break;
+      drained += dn;
+    }
   }
 
   template <typename Stream>
@@ -442,7 +521,9 @@ struct HttpServer::Impl {
       if (stopping) co_return;
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-      parser.body_limit(options.max_body_bytes);
+      // The route decides the body's limit (uploads may be larger): the
+      // header is read under the largest one, the body under its route's.
+      parser.body_limit(std::max<std::uint64_t>(options.max_body_bytes, largest_upload));
       watchdog->arm(options.idle_timeout);
       connection.busy = false;
       auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
@@ -474,16 +555,25 @@ struct HttpServer::Impl {
       }
       connection.busy = true;
       const std::string target(parser.get().target());
-      if (auto length = parser.content_length(); length && *length > options.max_body_bytes) {
+      const std::uint64_t upload = upload_limit(parser.get().method_string(), target);
+      const std::uint64_t body_limit = upload > 0 ? upload : options.max_body_bytes;
+      if (auto length = parser.content_length(); length && *length > body_limit) {
         co_await reply_early(
             stream,
             ApiError::payload_too_large("Request body of " + std::to_string(*length) +
                                         " bytes exceeds the limit of " +
-                                        std::to_string(options.max_body_bytes) + " bytes"),
+                                        std::to_string(body_limit) + " bytes"),
             remote, target, std::string(parser.get().method_string()));
         co_return;
       }
-      if (!parser.is_done()) {
+      std::optional<Upload> uploaded;
+      if (upload > 0) {
+        // The body goes to a temporary file, not to memory.
+        uploaded =
+            co_await read_body_to_file(stream, buffer, parser, body_limit, *watchdog, remote);
+        if (!uploaded) co_return;  // answered or dropped
+      } else if (!parser.is_done()) {
+        parser.body_limit(options.max_body_bytes);
         watchdog->arm(options.request_timeout);
         auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
         if (bec == http::error::body_limit) {
@@ -507,11 +597,13 @@ struct HttpServer::Impl {
         }
       }
       watchdog->disarm();  // handlers have no deadline
-      http::request<http::string_body> req = parser.release();
+      http::request<http::string_body> req =
+          uploaded ? std::move(uploaded->head) : parser.release();
       const bool keep_alive = req.keep_alive();
       const bool head = req.method() == http::verb::head;
       HttpRequest request = to_http_request(req, remote, is_tls);
       request.client_certificate_subject = client_subject;
+      if (uploaded) request.body_file = std::move(uploaded->file);
 
       auto channel = std::make_shared<EventChannel>(co_await asio::this_coro::executor, 64);
       auto sink = std::make_shared<ChannelSink>(channel);
