@@ -74,7 +74,7 @@ server:
 $oauth
 YAML
   LLAMA_STACK_LOGGING="server=warning" "$LS" run "$work/$mode.yaml" --port "$port" > "$work/$mode.log" 2>&1 &
-  pids+=($!)
+  echo $! > "$work/$mode.pid"  # this runs in $(…): the caller adds the pid to `pids`
   wait_http "http://127.0.0.1:$port/v1/health"
   echo "$port"
 }
@@ -83,6 +83,7 @@ echo "guard ${GUARD_MS} ms, first token ${MODEL_MS} ms, ${TOKEN_MS} ms/token; $(
 printf '%-8s %-46s %s\n' mode "short prompt (TTFT, N=$N)" "500-token stream (N=$LONG_N)"
 for mode in off input windows; do
   port="$(start_stack "$mode")"
+  pids+=("$(cat "$work/$mode.pid")")
   url="http://127.0.0.1:$port/v1/chat/completions"
   short="$(node "$root/bench/safety_stream.mjs" "$url" "$N" 3)"
   long="$(node "$root/bench/safety_stream.mjs" "$url" "$LONG_N" 495)"
