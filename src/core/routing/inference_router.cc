@@ -210,13 +210,15 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
   bool filtered = false;  // a stream ended by the content filter
   std::exception_ptr failure;
   try {
+    // An unknown or forbidden model is refused before anything runs (a guard
+    // included); the provider call uses the model resolved here.
+    const std::shared_ptr<const apis::Model> resolved = resolve(kind, context, model_id);
     if (content_safety_ != nullptr && content_safety_->applies(context)) {
-      // An unknown or forbidden model is refused before any guard runs.
-      resolve(kind, context, model_id);
-      ContentSafety::Generate generate = [this, kind, &model_id, &usage](
+      ContentSafety::Generate generate = [this, kind, &model_id, &resolved, &usage](
                                              const apis::CallContext& child, json::object body,
                                              apis::ChunkSink sink) {
-        return call_provider(kind, child, model_id, std::move(body), std::move(sink), usage);
+        return call_provider(kind, child, model_id, *resolved, std::move(body), std::move(sink),
+                             usage);
       };
       auto guarded = content_safety_->run(kind, context, model_id, std::move(request),
                                           std::move(on_chunk), std::move(generate));
@@ -224,8 +226,8 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
       result = std::move(outcome_of_guard.result);
       filtered = outcome_of_guard.filtered;
     } else {
-      auto provider_call =
-          call_provider(kind, context, model_id, std::move(request), std::move(on_chunk), usage);
+      auto provider_call = call_provider(kind, context, model_id, *resolved, std::move(request),
+                                         std::move(on_chunk), usage);
       result = co_await std::move(provider_call);
     }
   } catch (...) {
@@ -249,9 +251,8 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
 
 async::Task<json::object> InferenceRouter::call_provider(
     InferenceKind kind, const apis::CallContext& context, const std::string& model_id,
-    json::object request, apis::ChunkSink on_chunk, json::value& usage) {
-  const std::shared_ptr<const apis::Model> model = resolve(kind, context, model_id);
-  providers::InferenceProvider& provider = models_.provider_for(*model);
+    const apis::Model& model, json::object request, apis::ChunkSink on_chunk, json::value& usage) {
+  providers::InferenceProvider& provider = models_.provider_for(model);
 
   auto state = std::make_shared<ProviderCall>();
   state->kind = kind;
@@ -268,8 +269,8 @@ async::Task<json::object> InferenceRouter::call_provider(
     request["stream_options"] = std::move(options);
     state->sink = std::move(on_chunk);
   }
-  request["model"] = model->provider_resource_id;
-  const apis::InferenceContext provider_context{model.get(), context.provider_data};
+  request["model"] = model.provider_resource_id;
+  const apis::InferenceContext provider_context{&model, context.provider_data};
 
   auto start = [&](async::Resolver<json::object> resolve) -> async::CancelFn {
     apis::InferenceCallbacks callbacks;

@@ -68,9 +68,11 @@ class InferenceRouter final : public apis::InferenceApi {
   // The model a caller may use for `kind`, or throws (see the file comment).
   std::shared_ptr<const apis::Model> resolve(InferenceKind kind, const apis::CallContext& context,
                                              const std::string& model_id) const;
+  // `model`: resolve()'s answer; it must outlive the returned Task.
   async::Task<json::object> call_provider(InferenceKind kind, const apis::CallContext& context,
-                                          const std::string& model_id, json::object request,
-                                          apis::ChunkSink on_chunk, json::value& usage);
+                                          const std::string& model_id, const apis::Model& model,
+                                          json::object request, apis::ChunkSink on_chunk,
+                                          json::value& usage);
 
   ModelsRoutingTable& models_;
   const security::Policy& policy_;

@@ -196,11 +196,10 @@ bool looks_like_url(std::string_view text) {
 std::string html_to_text(std::string_view html) {
   std::string out;
   std::size_t i = 0;
+  const std::string lowered = lower(html);  // for case-insensitive closing tags
   auto skip_element = [&](std::string_view name) {
-    const std::string close = "</" + std::string(name);
-    const std::string rest = lower(html.substr(i));
-    const std::size_t end = rest.find(close);
-    i = end == std::string::npos ? html.size() : i + end;
+    const std::size_t end = lowered.find("</" + std::string(name), i);
+    i = end == std::string::npos ? html.size() : end;
   };
   while (i < html.size()) {
     if (html[i] == '<') {

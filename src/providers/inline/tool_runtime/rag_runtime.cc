@@ -173,12 +173,13 @@ class RagRuntime final : public ToolRuntimeProvider, public apis::RagToolApi {
         metadata = m->get_object();
       }
       const std::string document_id(doc.at("document_id").as_string());
+      const std::size_t metadata_tokens = text_tokens(to_json(metadata)).size();
       for (auto& piece : overlapped_chunks(content, static_cast<std::size_t>(chunk_size_in_tokens),
                                            static_cast<std::size_t>(chunk_size_in_tokens / 4))) {
         json::object m = metadata;
         m["document_id"] = document_id;
         m["token_count"] = piece.tokens;
-        m["metadata_token_count"] = text_tokens(to_json(metadata)).size();
+        m["metadata_token_count"] = metadata_tokens;
         chunks.push_back(
             json::object{{"content", std::move(piece.text)}, {"metadata", std::move(m)}});
       }
