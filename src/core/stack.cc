@@ -276,6 +276,24 @@ void Stack::initialize() {
     LS_INFO(kCore, "provider {} for api {} is disabled", disabled.provider_type, disabled.api);
   }
 
+  // The vector stores router: over the routers above and the providers'
+  // vector DBs; its records live in the metadata store.
+  routing::VectorStoresDeps vs;
+  vs.vector_dbs = vector_dbs_.get();
+  vs.models = models_.get();
+  vs.access = resource_access_.get();
+  vs.vector_io = vector_io_.get();
+  vs.files = files_->configured() ? files_.get() : nullptr;
+  vs.inference = inference_.get();
+  vs.workers = workers_.get();
+  vs.document_text = registry_.document_text();
+  for (const auto& p : providers_) {
+    if (p.entry.api == "vector_io") vs.provider_ids.push_back(p.entry.provider_id);
+  }
+  vector_stores_ = std::make_unique<routing::VectorStoresRouter>(
+      std::move(vs), config_.vector_stores, metadata_store_);
+  vector_stores_->initialize();
+
   services_.config = &config_;
   services_.provider_list = &providers_;
   services_.model_table = models_.get();
@@ -287,6 +305,7 @@ void Stack::initialize() {
   services_.tool_group_table = tool_groups_.get();
   services_.tool_runtime_router = tool_runtime_.get();
   services_.files_router = files_.get();
+  services_.vector_stores_router = vector_stores_.get();
   services_.workers = workers_.get();
   services_.store = inference_store_.get();
   services_.access_policy = policy_.get();
@@ -398,7 +417,8 @@ void Stack::shutdown() noexcept {
   if (shut_down_) return;
   shut_down_ = true;
   if (discovery_.joinable()) discovery_.join();
-  inference_store_.reset();  // writes what is queued
+  if (vector_stores_) vector_stores_->shutdown();  // its batches use the providers
+  inference_store_.reset();                        // writes what is queued
   if (audit_) audit_->flush();
   for (auto it = providers_.rbegin(); it != providers_.rend(); ++it) {
     if (it->impl) it->impl->shutdown();

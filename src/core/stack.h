@@ -23,6 +23,7 @@
 #include "core/routing/safety_router.h"
 #include "core/routing/tool_runtime_router.h"
 #include "core/routing/vector_io_router.h"
+#include "core/routing/vector_stores_router.h"
 #include "core/runtime/io_runtime.h"
 #include "core/security/audit_log.h"
 #include "core/security/policy.h"
@@ -117,6 +118,7 @@ class Stack {
   std::unique_ptr<routing::ToolGroupsRoutingTable> tool_groups_;
   std::unique_ptr<routing::ToolRuntimeRouter> tool_runtime_;
   std::unique_ptr<routing::FilesRouter> files_;
+  std::unique_ptr<routing::VectorStoresRouter> vector_stores_;
   std::unique_ptr<async::ThreadPool> workers_;  // providers' CPU-heavy work
   std::unique_ptr<storage::InferenceStore> inference_store_;
   std::unique_ptr<security::Policy> policy_;

@@ -6,6 +6,7 @@
 #include "providers/inline/tool_runtime/rag_runtime.h"
 #include "providers/remote/inference/remote_inference.h"
 #include "providers/remote/safety/bedrock.h"
+#include "providers/utils/document_text.h"
 
 namespace llama_stack::registry {
 namespace {
@@ -30,7 +31,12 @@ std::vector<providers::ProviderSpec> builtin_provider_specs() {
 }  // namespace
 
 const ProviderRegistry& ProviderRegistry::builtin() {
-  static const ProviderRegistry registry(builtin_provider_specs());
+  static const ProviderRegistry registry(
+      builtin_provider_specs(),
+      [](std::string bytes, const std::string& filename, const std::string& field) {
+        const std::string mime = providers::utils::guess_mime_type(filename, bytes);
+        return providers::utils::document_text(std::move(bytes), mime, field);
+      });
   return registry;
 }
 

@@ -1,5 +1,5 @@
 // The access policy on vector DBs and tool groups through the vector IO and
-// RAG routes: with authentication on and Llama Stack's default policy, a
+// RAG routes and the vector stores: with authentication on and Llama Stack's default policy, a
 // resource registered by one team is invisible (404) to another, on every
 // route that reaches it — listings, insert, query, the RAG tool.
 import assert from 'node:assert/strict';
@@ -19,7 +19,7 @@ before(async () => {
   server = await startServer(`
 version: 2
 image_name: vector-access-test
-apis: [inference, vector_io, tool_runtime]
+apis: [inference, vector_io, tool_runtime, files]
 providers:
   inference:
   - {provider_id: vllm, provider_type: remote::vllm, config: {url: "${fake.baseUrl}/v1"}}
@@ -27,6 +27,8 @@ providers:
   - {provider_id: faiss, provider_type: inline::faiss, config: {kvstore: {type: sqlite, db_path: "{{TMP}}/faiss.db"}}}
   tool_runtime:
   - {provider_id: rag-runtime, provider_type: inline::rag-runtime, config: {}}
+  files:
+  - {provider_id: localfs, provider_type: inline::localfs, config: {storage_dir: "{{TMP}}/files", metadata_store: {type: sqlite, db_path: "{{TMP}}/files.db"}}}
 metadata_store: {type: sqlite, db_path: "{{TMP}}/registry.db"}
 models:
 - {model_id: bow-embed, provider_id: vllm, model_type: embedding, metadata: {embedding_dimension: 64}}
@@ -91,4 +93,42 @@ test("another team's vector DB and tool group do not exist for it", async () => 
   // And alice cannot reach bob's DB through her RAG tool.
   const cross = await call('POST', '/v1/tool-runtime/rag-tool/query', alice(), { content: 'x', vector_db_ids: ['blue-db'] });
   assert.equal(cross.status, 404, cross.text);
+});
+
+test("another team's vector store and files do not exist for it", async () => {
+  const form = new FormData();
+  form.append('purpose', 'assistants');
+  form.append('file', new Blob(['red team secret plans']), 'plans.txt');
+  const uploaded = await fetch(`${server.baseUrl}/v1/files`, { method: 'POST', headers: { authorization: `Bearer ${alice()}` }, body: form });
+  assert.equal(uploaded.status, 200);
+  const file = await uploaded.json();
+  const created = await call('POST', '/v1/vector_stores', alice(), { name: 'red', file_ids: [file.id] });
+  assert.equal(created.status, 200, created.text);
+  assert.equal(created.json.file_counts.completed, 1);
+  const store = created.json.id;
+  const own = await call('POST', `/v1/vector_stores/${store}/search`, alice(), { query: 'secret plans' });
+  assert.equal(own.json.data[0].file_id, file.id);
+
+  assert.deepEqual((await call('GET', '/v1/vector_stores', bob())).json.data, []);
+  for (const [method, path, body] of [
+    ['GET', `/v1/vector_stores/${store}`],
+    ['POST', `/v1/vector_stores/${store}`, { name: 'mine now' }],
+    ['POST', `/v1/vector_stores/${store}/search`, { query: 'secret' }],
+    ['GET', `/v1/vector_stores/${store}/files`],
+    ['GET', `/v1/vector_stores/${store}/files/${file.id}/content`],
+    ['POST', `/v1/vector_stores/${store}/files`, { file_id: file.id }],
+    ['DELETE', `/v1/vector_stores/${store}/files/${file.id}`],
+    ['DELETE', `/v1/vector_stores/${store}`],
+    ['POST', '/v1/vector-io/query', { vector_db_id: store, query: 'secret' }],
+  ]) {
+    const r = await call(method, path, bob(), body);
+    assert.equal(r.status, 404, `${method} ${path}: ${r.text}`);
+  }
+  // Bob's own store cannot read alice's file: it is failed, not indexed.
+  const theirs = await call('POST', '/v1/vector_stores', bob(), { name: 'blue', file_ids: [file.id] });
+  assert.equal(theirs.status, 200, theirs.text);
+  assert.equal(theirs.json.file_counts.failed, 1);
+  const files = await call('GET', `/v1/vector_stores/${theirs.json.id}/files`, bob());
+  assert.match(files.json.data[0].last_error.message, /not found/);
+  assert.equal((await call('GET', `/v1/vector_stores/${store}`, alice())).json.name, 'red');
 });

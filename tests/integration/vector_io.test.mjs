@@ -1,7 +1,8 @@
 // Vector IO through the real binary: /v1/vector-io/insert and /query on
 // inline::faiss (flat and HNSW) and inline::sqlite-vec, with chunks embedded by the fake model
 // server's bag-of-words model (bow-embed: texts sharing words are close, so
-// relevance means something), persisted across restarts.
+// relevance means something), persisted across restarts; vector store
+// filters searched inside the index (a rare match is found, also with HNSW).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -14,7 +15,7 @@ let deadPort;
 const config = () => `
 version: 2
 image_name: vector-io-test
-apis: [inference, vector_io]
+apis: [inference, vector_io, files]
 providers:
   inference:
   - {provider_id: vllm, provider_type: remote::vllm, config: {url: "${fake.baseUrl}/v1"}}
@@ -32,6 +33,8 @@ providers:
   - provider_id: sqlite-vec-old
     provider_type: inline::sqlite_vec
     config: {db_path: "{{TMP}}/sqlite_vec_old.db"}
+  files:
+  - {provider_id: localfs, provider_type: inline::localfs, config: {storage_dir: "{{TMP}}/files", metadata_store: {type: sqlite, db_path: "{{TMP}}/files.db"}}}
 metadata_store: {type: sqlite, db_path: "{{TMP}}/registry.db"}
 models:
 - {model_id: bow-embed, provider_id: vllm, model_type: embedding, metadata: {embedding_dimension: 64}}
@@ -148,6 +151,38 @@ for (const provider of ['faiss', 'faiss-hnsw', 'sqlite-vec', 'sqlite-vec-old']) 
       const k = await query(server, 'raw', 'first', { mode: 'keyword', max_chunks: 10 });
       assert.deepEqual(k.json.chunks.map((c) => c.content), ['first again']);
       assert.deepEqual(k.json.chunks[0].embedding, v);
+    });
+
+    test('a vector store filter finds a rare match inside the index, in every mode', async () => {
+      const upload = async (name, text) => {
+        const form = new FormData();
+        form.append('purpose', 'assistants');
+        form.append('file', new Blob([text]), name);
+        return (await fetch(`${server.baseUrl}/v1/files`, { method: 'POST', body: form })).json();
+      };
+      // 20 chunks of hay that match the query well, one needle that matches it less.
+      const hay = await upload('hay.txt', Array.from({ length: 400 }, (_, i) => `python garbage collection note ${i}`).join(' '));
+      const needle = await upload('needle.txt', 'python is also a snake');
+      const store = await call(server, 'POST', '/v1/vector_stores', { name: 'filters', provider_id: provider, embedding_model: 'bow-embed' });
+      assert.equal(store.status, 200, store.text);
+      const id = store.json.id;
+      const chunking = { type: 'static', static: { max_chunk_size_tokens: 100, chunk_overlap_tokens: 0 } };
+      const h = await call(server, 'POST', `/v1/vector_stores/${id}/files`, { file_id: hay.id, attributes: { kind: 'hay' }, chunking_strategy: chunking });
+      assert.equal(h.json.status, 'completed', h.text);
+      await call(server, 'POST', `/v1/vector_stores/${id}/files`, { file_id: needle.id, attributes: { kind: 'needle' } });
+      const content = await call(server, 'GET', `/v1/vector_stores/${id}/files/${hay.id}/content`);
+      assert.ok(content.json.data.length >= 15, `${content.json.data.length} hay chunks`);
+      for (const search_mode of ['vector', 'keyword', 'hybrid']) {
+        const r = await call(server, 'POST', `/v1/vector_stores/${id}/search`, {
+          query: 'python garbage collection', max_num_results: 1, search_mode, filters: { type: 'eq', key: 'kind', value: 'needle' },
+        });
+        assert.equal(r.status, 200, r.text);
+        assert.deepEqual(r.json.data.map((d) => d.filename), ['needle.txt'], `${search_mode}: ${r.text}`);
+      }
+      // Deleting the hay file removes all its chunks from the index.
+      assert.equal((await call(server, 'DELETE', `/v1/vector_stores/${id}/files/${hay.id}`)).status, 200);
+      const left = await call(server, 'POST', `/v1/vector_stores/${id}/search`, { query: 'garbage collection note', max_num_results: 50, search_mode: 'keyword' });
+      assert.deepEqual(left.json.data.map((d) => d.filename), [], left.text);
     });
   });
 }

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +56,11 @@ struct QueryChunksResponse {
 
 enum class SearchMode { kVector, kKeyword, kHybrid };
 
+// Which stored chunks a query may return or a listing includes (vector
+// stores' attribute filters): true to keep. Called with the stored chunk on a
+// worker thread under the provider's lock: it must be cheap and not block.
+using ChunkFilter = std::function<bool(const Chunk& chunk)>;
+
 // params of a query (Llama Stack's names and defaults).
 struct VectorQuery {
   std::string text;              // the query as text
@@ -65,6 +71,7 @@ struct VectorQuery {
   std::string ranker = "rrf";   // hybrid: "rrf" | "weighted"
   double impact_factor = 60.0;  // rrf
   double alpha = 0.5;           // weighted: the keyword share
+  ChunkFilter filter;           // unset: every chunk
 };
 
 class VectorIOApi {
@@ -82,6 +89,19 @@ class VectorIOApi {
                                                  const std::string& vector_db_id,
                                                  boost::json::value query,
                                                  boost::json::object params) = 0;
+  // A query already parsed (vector stores' search): `query.text` set and
+  // `query.embedding` empty — it is embedded here unless in keyword mode.
+  virtual async::Task<QueryChunksResponse> search(const CallContext& context,
+                                                  const std::string& vector_db_id,
+                                                  VectorQuery query) = 0;
+  // Removes the chunks with these ids (unknown ids are ignored).
+  virtual async::Task<void> delete_chunks(const CallContext& context,
+                                          const std::string& vector_db_id,
+                                          std::vector<std::string> chunk_ids) = 0;
+  // The stored chunks `keep` accepts (unset: all), in insertion order.
+  virtual async::Task<std::vector<Chunk>> list_chunks(const CallContext& context,
+                                                      const std::string& vector_db_id,
+                                                      ChunkFilter keep) = 0;
 };
 
 }  // namespace llama_stack::apis

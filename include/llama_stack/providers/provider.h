@@ -120,10 +120,19 @@ class VectorIOProvider : public Provider {
   virtual async::Task<void> insert_chunks(const apis::CallContext& context,
                                           const apis::VectorDB& vector_db,
                                           std::vector<apis::Chunk> chunks) = 0;
-  // The best chunks for `query`, best first (see apis::VectorQuery).
+  // The best chunks for `query`, best first (see apis::VectorQuery), only
+  // chunks `query.filter` keeps when it is set.
   virtual async::Task<apis::QueryChunksResponse> query_chunks(const apis::CallContext& context,
                                                               const apis::VectorDB& vector_db,
                                                               apis::VectorQuery query) = 0;
+  // Removes the chunks with these ids (ids not stored are ignored).
+  virtual async::Task<void> delete_chunks(const apis::CallContext& context,
+                                          const apis::VectorDB& vector_db,
+                                          std::vector<std::string> chunk_ids) = 0;
+  // The stored chunks `keep` accepts, in insertion order.
+  virtual async::Task<std::vector<apis::Chunk>> list_chunks(const apis::CallContext& context,
+                                                            const apis::VectorDB& vector_db,
+                                                            apis::ChunkFilter keep) = 0;
 };
 
 // Tool runtime providers: serve tool groups (list their tools, run them).
@@ -170,6 +179,15 @@ class FilesProvider : public Provider {
 // any other. The Stack creates every router before any provider; a router
 // whose API has no provider answers 404 for every resource. A provider may
 // call them once the stack serves.
+// The text of a document file, for indexing (vector store files): its type
+// guessed from `filename` and its first bytes; text/*, HTML and PDF. The
+// providers layer implements it (providers/utils/document_text.h) and the
+// provider registry hands it to the Stack, so core code never links a
+// document parser. CPU work: call it on a worker thread. Throws ApiError
+// 415 (not a document type) or 400 (a broken document) naming `field`.
+using DocumentTextFn = std::function<std::string(std::string bytes, const std::string& filename,
+                                                 const std::string& field)>;
+
 struct ProviderDeps {
   apis::InferenceApi* inference = nullptr;
   apis::SafetyApi* safety = nullptr;

@@ -147,6 +147,54 @@ ServerConfig parse_server(const ConfigNode* node, Diagnostics& diagnostics) {
   return server;
 }
 
+// A model named as "<provider>/<model>", a model id, or {provider_id, model_id}.
+std::optional<std::string> model_reference(MapReader& reader, std::string_view key,
+                                           Diagnostics& diagnostics) {
+  const ConfigNode* n = reader.node(key);
+  if (n == nullptr || n->is_null()) return std::nullopt;
+  if (n->is_scalar()) return n->scalar;
+  MapReader m(*n, diagnostics);
+  const std::optional<std::string> provider = m.string("provider_id");
+  const std::optional<std::string> model = m.string("model_id", true);
+  m.finish();
+  if (!model) return std::nullopt;
+  return provider ? *provider + "/" + *model : *model;
+}
+
+void parse_vector_stores(const ConfigNode& node, VectorStoresSettings& out,
+                         Diagnostics& diagnostics) {
+  MapReader r(node, diagnostics);
+  out.default_embedding_model = model_reference(r, "default_embedding_model", diagnostics);
+  out.default_provider_id = r.string("default_provider_id");
+  if (const ConfigNode* q = r.node("rewrite_query_params"); q != nullptr && !q->is_null()) {
+    MapReader rq(*q, diagnostics);
+    out.rewrite_query_model = model_reference(rq, "model", diagnostics);
+    out.rewrite_query_prompt = rq.string_or("prompt", out.rewrite_query_prompt);
+    if (out.rewrite_query_prompt.find("{query}") == std::string::npos) {
+      diagnostics.error(*q->find("prompt"), "the prompt must contain {query}");
+    }
+    out.rewrite_query_max_tokens =
+        rq.integer("max_tokens", 1, 1 << 20).value_or(out.rewrite_query_max_tokens);
+    out.rewrite_query_temperature =
+        rq.number("temperature").value_or(out.rewrite_query_temperature);
+    rq.finish();
+  }
+  out.max_concurrent_files_per_batch = r.integer("max_concurrent_files_per_batch", 1, 64)
+                                           .value_or(out.max_concurrent_files_per_batch);
+  // Later Llama Stack keys this server does not use (chunking, file search
+  // and annotation prompt settings) are accepted with a warning.
+  for (const char* key : {"default_reranker_strategy", "chunk_size_tokens", "chunk_overlap_tokens",
+                          "file_search_params", "context_prompt_params", "annotation_prompt_params",
+                          "file_ingestion_params", "chunk_retrieval_params", "file_batch_params",
+                          "contextual_retrieval_params", "default_query_expansion_model"}) {
+    if (const ConfigNode* ignored = r.node(key); ignored != nullptr) {
+      diagnostics.warning(
+          *ignored, std::string("vector_stores.") + key + " is not used by this server; ignored");
+    }
+  }
+  r.finish();
+}
+
 }  // namespace
 
 std::string config_dir() {
@@ -261,6 +309,9 @@ StackRunConfig parse_stack_config(const ConfigNode& root, Diagnostics& diagnosti
       config.safety.max_input_chars = *max;
     }
     safety.finish();
+  }
+  if (const ConfigNode* n = reader.node("vector_stores"); n != nullptr && !n->is_null()) {
+    parse_vector_stores(*n, config.vector_stores, diagnostics);
   }
   config.vector_dbs =
       parse_list<VectorDBInput>(reader, "vector_dbs", diagnostics, [&](MapReader& r) {

@@ -107,6 +107,26 @@ struct SafetySettings {
   std::int64_t max_input_chars = 256 * 1024;
 };
 
+// `vector_stores:` (Llama Stack's): defaults of the vector stores API.
+struct VectorStoresSettings {
+  // The embedding model of a store created without one ("<provider>/<model>"
+  // or a registered model id); unset: the first embedding model registered.
+  std::optional<std::string> default_embedding_model;
+  // The vector_io provider of a store created without provider_id when
+  // several are configured.
+  std::optional<std::string> default_provider_id;
+  // rewrite_query: the chat model asked to rewrite a search query (unset:
+  // rewrite_query is a 400), with this prompt ({query} is replaced).
+  std::optional<std::string> rewrite_query_model;
+  std::string rewrite_query_prompt =
+      "Expand this query with relevant synonyms and related terms. Return only the improved "
+      "query, no explanations:\n\n{query}\n\nImproved query:";
+  std::int64_t rewrite_query_max_tokens = 100;
+  double rewrite_query_temperature = 0.3;
+  // How many files of a file batch are indexed at once.
+  std::int64_t max_concurrent_files_per_batch = 3;
+};
+
 struct StackRunConfig {
   std::string source_file;
   std::string version = "2";
@@ -119,6 +139,7 @@ struct StackRunConfig {
   std::vector<ModelInput> models;
   std::vector<ShieldInput> shields;
   SafetySettings safety;
+  VectorStoresSettings vector_stores;
   std::vector<VectorDBInput> vector_dbs;
   std::vector<ToolGroupInput> tool_groups;
   std::vector<std::pair<std::string, std::string>> logging_levels;

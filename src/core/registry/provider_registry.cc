@@ -4,8 +4,9 @@
 
 namespace llama_stack::registry {
 
-ProviderRegistry::ProviderRegistry(std::vector<providers::ProviderSpec> specs)
-    : specs_(std::move(specs)) {}
+ProviderRegistry::ProviderRegistry(std::vector<providers::ProviderSpec> specs,
+                                   providers::DocumentTextFn document_text)
+    : specs_(std::move(specs)), document_text_(std::move(document_text)) {}
 
 const providers::ProviderSpec* ProviderRegistry::find(std::string_view api,
                                                       std::string_view provider_type) const {

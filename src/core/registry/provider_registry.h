@@ -16,11 +16,15 @@ class ProviderRegistry {
   // The registry of every built-in provider.
   static const ProviderRegistry& builtin();
 
-  explicit ProviderRegistry(std::vector<providers::ProviderSpec> specs);
+  explicit ProviderRegistry(std::vector<providers::ProviderSpec> specs,
+                            providers::DocumentTextFn document_text = {});
 
   const providers::ProviderSpec* find(std::string_view api, std::string_view provider_type) const;
   std::vector<const providers::ProviderSpec*> for_api(std::string_view api) const;
   const std::vector<providers::ProviderSpec>& all() const { return specs_; }
+  // What vector stores turn files into text with (unset: files cannot be
+  // indexed — each attach fails with a clear last_error).
+  const providers::DocumentTextFn& document_text() const { return document_text_; }
 
   // A one-line explanation for an unsupported type: "known Llama Stack
   // provider type, not available in this build" or "unknown provider type";
@@ -29,6 +33,7 @@ class ProviderRegistry {
 
  private:
   std::vector<providers::ProviderSpec> specs_;
+  providers::DocumentTextFn document_text_;
 };
 
 }  // namespace llama_stack::registry

@@ -17,6 +17,7 @@ class FilesRouter final : public apis::FilesApi {
   void add_provider(providers::FilesProvider* provider) {
     if (provider_ == nullptr) provider_ = provider;
   }
+  bool configured() const { return provider_ != nullptr; }
 
   async::Task<apis::FileObject> upload(const apis::CallContext& context,
                                        apis::FileUpload upload) override;

@@ -221,10 +221,17 @@ async::Task<apis::QueryChunksResponse> VectorIORouter::query(const apis::CallCon
                                                              const std::string& vector_db_id,
                                                              json::value query,
                                                              json::object params) {
-  const apis::VectorDB db = resolve(context, vector_db_id);
   apis::VectorQuery q = parse_vector_query_params(params);
   q.text = message_text(query, "query");
   if (q.text.empty()) throw JsonFieldError("query", "Field 'query' must not be empty");
+  auto found = search(context, vector_db_id, std::move(q));
+  co_return co_await std::move(found);
+}
+
+async::Task<apis::QueryChunksResponse> VectorIORouter::search(const apis::CallContext& context,
+                                                              const std::string& vector_db_id,
+                                                              apis::VectorQuery q) {
+  const apis::VectorDB db = resolve(context, vector_db_id);
   if (q.mode != apis::SearchMode::kKeyword) {
     auto embedded = embed(context, db, {q.text});
     std::vector<std::vector<float>> vectors = co_await std::move(embedded);
@@ -233,6 +240,26 @@ async::Task<apis::QueryChunksResponse> VectorIORouter::query(const apis::CallCon
   providers::VectorIOProvider& provider = vector_dbs_.provider_for(db);
   auto found = provider.query_chunks(context, db, std::move(q));
   co_return co_await std::move(found);
+}
+
+async::Task<void> VectorIORouter::delete_chunks(const apis::CallContext& context,
+                                                const std::string& vector_db_id,
+                                                std::vector<std::string> chunk_ids) {
+  const apis::VectorDB db = resolve(context, vector_db_id);
+  access_.check(context, auth::Action::kUpdate, "vector_db", db.identifier, db.owner);
+  if (chunk_ids.empty()) co_return;
+  providers::VectorIOProvider& provider = vector_dbs_.provider_for(db);
+  auto deleted = provider.delete_chunks(context, db, std::move(chunk_ids));
+  co_await std::move(deleted);
+}
+
+async::Task<std::vector<apis::Chunk>> VectorIORouter::list_chunks(const apis::CallContext& context,
+                                                                  const std::string& vector_db_id,
+                                                                  apis::ChunkFilter keep) {
+  const apis::VectorDB db = resolve(context, vector_db_id);
+  providers::VectorIOProvider& provider = vector_dbs_.provider_for(db);
+  auto listed = provider.list_chunks(context, db, std::move(keep));
+  co_return co_await std::move(listed);
 }
 
 }  // namespace llama_stack::routing

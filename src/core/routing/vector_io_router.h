@@ -25,6 +25,14 @@ class VectorIORouter final : public apis::VectorIOApi {
   async::Task<apis::QueryChunksResponse> query(const apis::CallContext& context,
                                                const std::string& vector_db_id, json::value query,
                                                json::object params) override;
+  async::Task<apis::QueryChunksResponse> search(const apis::CallContext& context,
+                                                const std::string& vector_db_id,
+                                                apis::VectorQuery query) override;
+  async::Task<void> delete_chunks(const apis::CallContext& context, const std::string& vector_db_id,
+                                  std::vector<std::string> chunk_ids) override;
+  async::Task<std::vector<apis::Chunk>> list_chunks(const apis::CallContext& context,
+                                                    const std::string& vector_db_id,
+                                                    apis::ChunkFilter keep) override;
 
   // How many texts go to the embedding model per call.
   static constexpr std::size_t kEmbeddingBatch = 64;

@@ -18,6 +18,7 @@
 #include "core/routing/safety_router.h"
 #include "core/routing/tool_runtime_router.h"
 #include "core/routing/vector_io_router.h"
+#include "core/routing/vector_stores_router.h"
 #include "core/security/audit_log.h"
 #include "core/security/policy.h"
 #include "core/storage/inference_store.h"
@@ -44,6 +45,7 @@ struct Services {
   routing::ToolGroupsRoutingTable* tool_group_table = nullptr;
   routing::ToolRuntimeRouter* tool_runtime_router = nullptr;
   routing::FilesRouter* files_router = nullptr;
+  routing::VectorStoresRouter* vector_stores_router = nullptr;
   async::Executor* workers = nullptr;        // the Stack's worker threads
   storage::InferenceStore* store = nullptr;  // null unless `inference_store` is configured
   const security::Policy* access_policy = nullptr;
@@ -60,6 +62,7 @@ struct Services {
   routing::ToolGroupsRoutingTable& tool_groups() const { return *tool_group_table; }
   routing::ToolRuntimeRouter& tool_runtime() const { return *tool_runtime_router; }
   routing::FilesRouter& files() const { return *files_router; }
+  routing::VectorStoresRouter& vector_stores() const { return *vector_stores_router; }
   async::Executor& worker_pool() const { return *workers; }
   storage::InferenceStore* inference_store() const { return store; }
   const security::Policy& policy() const { return *access_policy; }

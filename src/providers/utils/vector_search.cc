@@ -62,7 +62,8 @@ void KeywordIndex::remove(const std::string& id) {
 }
 
 std::vector<std::pair<std::string, double>> KeywordIndex::search(std::string_view query,
-                                                                 std::size_t k) const {
+                                                                 std::size_t k,
+                                                                 const IdFilter* keep) const {
   std::vector<std::pair<std::string, double>> out;
   if (docs_.empty() || k == 0) return out;
   std::set<std::string> terms;
@@ -72,6 +73,7 @@ std::vector<std::pair<std::string, double>> KeywordIndex::search(std::string_vie
   const double n = static_cast<double>(docs_.size());
   const double average = static_cast<double>(total_length_) / n;
   for (const auto& [id, doc] : docs_) {
+    if (keep != nullptr && !(*keep)(id)) continue;
     double score = 0.0;
     for (const auto& term : terms) {
       auto tf = doc.terms.find(term);
@@ -117,12 +119,14 @@ void FlatIndex::remove(const std::string& id) {
 }
 
 std::vector<std::pair<std::string, double>> FlatIndex::search(const std::vector<float>& query,
-                                                              std::size_t k) const {
+                                                              std::size_t k,
+                                                              const IdFilter* keep) const {
   std::vector<std::pair<std::string, double>> out;
   if (k == 0 || ids_.empty() || query.size() != dimension_) return out;
   // Keep the k nearest in a max-heap of (squared distance, row).
   std::priority_queue<std::pair<float, std::size_t>> best;
   for (std::size_t row = 0; row < ids_.size(); ++row) {
+    if (keep != nullptr && !(*keep)(ids_[row])) continue;
     const float* v = data_.data() + row * dimension_;
     float d = 0.0f;
     for (std::size_t i = 0; i < dimension_; ++i) {

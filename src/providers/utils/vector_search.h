@@ -24,6 +24,9 @@ namespace llama_stack::providers::utils {
 // than dividing by zero.
 double distance_score(double l2_distance);
 
+// Which ids a filtered search may return.
+using IdFilter = std::function<bool(const std::string& id)>;
+
 // Lower-case word tokens (letters and digits; bytes >= 0x80 count as letters,
 // so UTF-8 words stay whole). Punctuation only separates.
 std::vector<std::string> word_tokens(std::string_view text);
@@ -33,8 +36,10 @@ class KeywordIndex {
  public:
   void add(const std::string& id, std::string_view text);  // replaces an existing id
   void remove(const std::string& id);
-  // Up to `k` ids with a positive score for `query`, best first.
-  std::vector<std::pair<std::string, double>> search(std::string_view query, std::size_t k) const;
+  // Up to `k` ids with a positive score for `query` (and that `keep`
+  // accepts, when given), best first.
+  std::vector<std::pair<std::string, double>> search(std::string_view query, std::size_t k,
+                                                     const IdFilter* keep = nullptr) const;
   std::size_t size() const { return docs_.size(); }
 
  private:
@@ -53,9 +58,10 @@ class FlatIndex {
   explicit FlatIndex(std::size_t dimension) : dimension_(dimension) {}
   void add(const std::string& id, const std::vector<float>& vector);  // replaces an existing id
   void remove(const std::string& id);
-  // Up to `k` (id, L2 distance), nearest first.
-  std::vector<std::pair<std::string, double>> search(const std::vector<float>& query,
-                                                     std::size_t k) const;
+  // Up to `k` (id, L2 distance), nearest first (only ids `keep` accepts,
+  // when given).
+  std::vector<std::pair<std::string, double>> search(const std::vector<float>& query, std::size_t k,
+                                                     const IdFilter* keep = nullptr) const;
   std::size_t size() const { return ids_.size(); }
 
  private:

@@ -47,6 +47,14 @@ class FakeVectorIO : public providers::VectorIOProvider {
                                                       apis::VectorQuery) override {
     co_return apis::QueryChunksResponse{};
   }
+  async::Task<void> delete_chunks(const apis::CallContext&, const apis::VectorDB&,
+                                  std::vector<std::string>) override {
+    co_return;
+  }
+  async::Task<std::vector<apis::Chunk>> list_chunks(const apis::CallContext&, const apis::VectorDB&,
+                                                    apis::ChunkFilter) override {
+    co_return std::vector<apis::Chunk>{};
+  }
   std::vector<std::string> ids, removed;
 };
 

@@ -19,6 +19,7 @@ RouteTable build_routes(const Services& services) {
   if (services.serves("vector_io")) {
     add_vector_db_routes(table, services);
     add_vector_io_routes(table, services);
+    add_vector_stores_routes(table, services);
   }
   if (services.serves("tool_runtime")) add_tool_routes(table, services);
   if (services.serves("files")) add_files_routes(table, services);

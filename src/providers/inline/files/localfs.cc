@@ -8,13 +8,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include "core/config/config_node.h"
 #include "core/config/stack_config.h"
 #include "core/log/log.h"
 #include "core/storage/sql_store.h"
 #include "core/util/api_error.h"
+#include "core/util/ids.h"
 #include "llama_stack/async/thread_pool.h"
 
 namespace llama_stack::providers::inline_ {
@@ -59,20 +59,6 @@ struct LocalfsConfig {
     return c;
   }
 };
-
-std::int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string random_hex(std::size_t n) {
-  thread_local std::mt19937_64 engine{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) out.push_back(kHex[engine() & 0xF]);
-  return out;
-}
 
 storage::SqlRow row_of(const apis::FileObject& f) {
   return storage::SqlRow{{"id", f.id},
@@ -125,7 +111,7 @@ class LocalFiles final : public FilesProvider {
       f.id = "file-" + random_hex(32);
       f.filename = upload.filename;
       f.purpose = upload.purpose;
-      f.created_at = now_seconds();
+      f.created_at = unix_seconds();
       f.expires_at = f.created_at + upload.expires_after_seconds.value_or(config_.ttl_secs);
       f.owner = std::move(owner);
       const fs::path target = path_of(f.id);
@@ -170,7 +156,7 @@ class LocalFiles final : public FilesProvider {
         q.after = {storage::sql_int(*after, "created_at"), storage::sql_text(*after, "id")};
       }
       apis::FilesPage page;
-      const std::int64_t now = now_seconds();
+      const std::int64_t now = unix_seconds();
       store_->scan(q, [&](storage::SqlRow row) {
         apis::FileObject f = file_of(row);
         if (f.expires_at <= now || !visible(f)) return true;
@@ -193,7 +179,7 @@ class LocalFiles final : public FilesProvider {
           auto row = store_->fetch_one({kTable, {{"id", file_id}}, {}, {}, {}});
           if (!row) return std::nullopt;
           apis::FileObject f = file_of(*row);
-          if (f.expires_at <= now_seconds()) {  // expired: gone
+          if (f.expires_at <= unix_seconds()) {  // expired: gone
             remove_now(f);
             return std::nullopt;
           }

@@ -4,9 +4,6 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
-#include <poppler-document.h>
-#include <poppler-global.h>
-#include <poppler-page.h>
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
@@ -16,14 +13,11 @@
 #include "core/util/api_error.h"
 #include "llama_stack/async/bridge.h"
 #include "llama_stack/async/thread_pool.h"
+#include "providers/utils/document_text.h"
 #include "providers/utils/upstream.h"
 
 namespace llama_stack::providers::inline_ {
 namespace {
-
-bool is_word(unsigned char c) {
-  return std::isalnum(c) || c >= 0x80;
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -52,21 +46,6 @@ std::string percent_decode(std::string_view in) {
   return out;
 }
 
-// The text of a body of `mime` (text/*, HTML, PDF); 415 for anything else.
-// PDF parsing is CPU work: callers run this on a worker thread.
-std::string body_text(std::string body, std::string mime, const std::string& field) {
-  mime = lower(mime.substr(0, mime.find(';')));
-  while (!mime.empty() && mime.back() == ' ') mime.pop_back();
-  if (mime == "text/html" || mime == "application/xhtml+xml") return html_to_text(body);
-  if (mime == "application/pdf") return pdf_text(body, field);
-  if (mime.empty() || mime.starts_with("text/") || mime == "application/json" ||
-      mime == "application/xml") {
-    return body;
-  }
-  throw ApiError(415, "Field '" + field + "': documents of type '" + mime +
-                          "' are not supported (text/*, text/html, application/pdf)");
-}
-
 // data:<mime>[;charset=…][;base64],<data>
 std::string data_url_text(std::string_view url, const std::optional<std::string>& mime_type,
                           const std::string& field) {
@@ -81,7 +60,7 @@ std::string data_url_text(std::string_view url, const std::optional<std::string>
   if (mime.empty()) mime = mime_type.value_or("text/plain");
   std::string data =
       base64 ? base64_field(url.substr(comma + 1), field) : percent_decode(url.substr(comma + 1));
-  return body_text(std::move(data), mime, field);
+  return utils::document_text(std::move(data), mime, field);
 }
 
 // Resolves `host` (blocking: call it on a worker) and refuses private
@@ -122,147 +101,10 @@ std::string check_host(const std::string& host, bool allow_private, const std::s
 
 }  // namespace
 
-std::string pdf_text(std::string_view bytes, const std::string& field) {
-  // Poppler reports parse problems on stderr by default: not in our logs.
-  static const bool quiet = [] {
-    poppler::set_debug_error_function([](const std::string&, void*) {}, nullptr);
-    return true;
-  }();
-  (void)quiet;
-  std::vector<char> data(bytes.begin(), bytes.end());
-  std::unique_ptr<poppler::document> doc(
-      poppler::document::load_from_data(&data));  // keeps a pointer to `data`
-  if (!doc) throw ApiError::bad_request("Field '" + field + "': not a readable PDF document");
-  if (doc->is_locked()) {
-    throw ApiError::bad_request("Field '" + field + "': the PDF document is encrypted");
-  }
-  std::string out;
-  for (int i = 0; i < doc->pages(); ++i) {
-    std::unique_ptr<poppler::page> page(doc->create_page(i));
-    if (!page) continue;
-    const poppler::byte_array text = page->text().to_utf8();
-    if (!out.empty()) out += '\n';
-    out.append(text.begin(), text.end());
-  }
-  return out;
-}
-
-std::vector<std::string_view> text_tokens(std::string_view text) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const std::size_t start = i;
-    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-    if (i == text.size()) {
-      if (!out.empty()) {
-        out.back() = text.substr(out.back().data() - text.data());  // trailing space joins the last
-      } else {
-        out.push_back(text.substr(start));
-      }
-      break;
-    }
-    if (is_word(static_cast<unsigned char>(text[i]))) {
-      while (i < text.size() && is_word(static_cast<unsigned char>(text[i]))) ++i;
-    } else {
-      ++i;
-    }
-    out.push_back(text.substr(start, i - start));
-  }
-  return out;
-}
-
-std::vector<TextChunk> overlapped_chunks(std::string_view text, std::size_t window,
-                                         std::size_t overlap) {
-  std::vector<TextChunk> out;
-  const std::vector<std::string_view> tokens = text_tokens(text);
-  if (tokens.empty() || window == 0) return out;
-  const std::size_t step = window > overlap ? window - overlap : 1;
-  for (std::size_t start = 0; start < tokens.size(); start += step) {
-    const std::size_t end = std::min(tokens.size(), start + window);
-    TextChunk chunk;
-    for (std::size_t t = start; t < end; ++t) chunk.text += tokens[t];
-    chunk.tokens = end - start;
-    out.push_back(std::move(chunk));
-  }
-  return out;
-}
-
 bool looks_like_url(std::string_view text) {
   const std::string head = lower(text.substr(0, 8));
   return head.starts_with("http://") || head.starts_with("https://") || head.starts_with("data:") ||
          head.starts_with("file://");
-}
-
-std::string html_to_text(std::string_view html) {
-  std::string out;
-  std::size_t i = 0;
-  const std::string lowered = lower(html);  // for case-insensitive closing tags
-  auto skip_element = [&](std::string_view name) {
-    const std::size_t end = lowered.find("</" + std::string(name), i);
-    i = end == std::string::npos ? html.size() : end;
-  };
-  while (i < html.size()) {
-    if (html[i] == '<') {
-      const std::size_t close = html.find('>', i);
-      if (close == std::string_view::npos) break;
-      std::string tag = lower(html.substr(i + 1, close - i - 1));
-      const bool end_tag = !tag.empty() && tag[0] == '/';
-      if (end_tag) tag.erase(0, 1);
-      const std::string name = tag.substr(0, tag.find_first_of(" \t\r\n/"));
-      i = close + 1;
-      if (!end_tag && (name == "script" || name == "style" || name == "head")) {
-        skip_element(name);
-        continue;
-      }
-      static const char* kBlocks[] = {"p",       "br",      "div", "li",   "tr", "h1",
-                                      "h2",      "h3",      "h4",  "h5",   "h6", "title",
-                                      "section", "article", "pre", "table"};
-      for (const char* b : kBlocks) {
-        if (name == b) {
-          if (!out.empty() && out.back() != '\n') out += '\n';
-          break;
-        }
-      }
-      continue;
-    }
-    if (html[i] == '&') {
-      static const std::pair<const char*, const char*> kEntities[] = {
-          {"&amp;", "&"}, {"&lt;", "<"},   {"&gt;", ">"},  {"&quot;", "\""},
-          {"&#39;", "'"}, {"&apos;", "'"}, {"&nbsp;", " "}};
-      bool matched = false;
-      for (const auto& [entity, text] : kEntities) {
-        if (html.substr(i).starts_with(entity)) {
-          out += text;
-          i += std::strlen(entity);
-          matched = true;
-          break;
-        }
-      }
-      if (matched) continue;
-    }
-    out += html[i++];
-  }
-  // Collapse runs of blank space.
-  std::string collapsed;
-  bool space = false, newline = false;
-  for (char c : out) {
-    if (c == '\n') {
-      newline = true;
-      continue;
-    }
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      space = true;
-      continue;
-    }
-    if (newline && !collapsed.empty()) {
-      collapsed += '\n';
-    } else if (space && !collapsed.empty()) {
-      collapsed += ' ';
-    }
-    space = newline = false;
-    collapsed += c;
-  }
-  return collapsed;
 }
 
 bool is_private_address(std::string_view ip) {
@@ -352,7 +194,11 @@ async::Task<std::string> fetch_document(const apis::CallContext& context, http::
   }
   std::string mime =
       mime_type.value_or(std::string(result.headers.get("content-type").value_or("")));
-  co_return body_text(std::move(result.body), mime, field);
+  // PDF parsing is CPU work: on a worker, not the I/O thread.
+  auto text = async::offload<std::string>(context.executor, *workers, [&] {
+    return utils::document_text(std::move(result.body), mime, field);
+  });
+  co_return co_await text;
 }
 
 }  // namespace llama_stack::providers::inline_

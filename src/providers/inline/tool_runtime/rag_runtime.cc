@@ -5,7 +5,7 @@
 // Documents: text, content items, `data:` URLs and http(s) URLs fetched by us
 // (documents.h: limits, SSRF refusals, HTML to text). Chunks: overlapping
 // windows of `chunk_size_in_tokens` tokens, overlapping by a quarter — tokens
-// as counted by text_tokens() (documents.h).
+// as counted by text_tokens() (core/util/text_chunks.h).
 #include "providers/inline/tool_runtime/rag_runtime.h"
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include "core/config/config_node.h"
 #include "core/util/api_error.h"
 #include "core/util/message_text.h"
+#include "core/util/text_chunks.h"
 #include "llama_stack/async/when_all.h"
 #include "providers/inline/tool_runtime/documents.h"
 

@@ -10,7 +10,9 @@
 // (providers/utils/vector_search.h).
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
+#include <faiss/impl/IDSelector.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <mutex>
@@ -92,6 +94,25 @@ struct Collection {
   utils::KeywordIndex keywords;
   std::shared_mutex mutex;
 };
+
+// The labels a filtered search may return: live ones whose chunk the
+// query's filter keeps.
+struct LabelFilter final : faiss::IDSelector {
+  LabelFilter(const Collection& c, const apis::ChunkFilter& keep) : c(c), keep(keep) {}
+  bool is_member(idx_t label) const override {
+    if (label < 0 || static_cast<std::size_t>(label) >= c.label_id.size()) return false;
+    const std::string& id = c.label_id[static_cast<std::size_t>(label)];
+    if (id.empty()) return false;
+    auto it = c.chunks.find(id);
+    return it != c.chunks.end() && keep(it->second.chunk);
+  }
+  const Collection& c;
+  const apis::ChunkFilter& keep;
+};
+
+bool config_hnsw(const Collection& c) {
+  return dynamic_cast<const faiss::IndexHNSW*>(c.index.get()) != nullptr;
+}
 
 class FaissVectorIO final : public VectorIOProvider {
  public:
@@ -209,6 +230,52 @@ class FaissVectorIO final : public VectorIOProvider {
     co_await work;
   }
 
+  async::Task<void> delete_chunks(const apis::CallContext& context, const apis::VectorDB& vector_db,
+                                  std::vector<std::string> chunk_ids) override {
+    std::shared_ptr<Collection> collection = find(vector_db);
+    auto work = async::offload<void>(context.executor, workers(), [&] {
+      std::unique_lock lock(collection->mutex);
+      std::vector<std::string> found;
+      store_->transaction([&] {
+        for (const auto& id : chunk_ids) {
+          auto it = collection->chunks.find(id);
+          if (it == collection->chunks.end()) continue;
+          store_->remove(seq_key(vector_db.identifier, it->second.seq));
+          found.push_back(id);
+        }
+      });
+      for (const auto& id : found) {
+        auto it = collection->chunks.find(id);
+        if (it == collection->chunks.end()) continue;  // listed twice
+        collection->label_id[static_cast<std::size_t>(it->second.label)].clear();
+        ++collection->stale;
+        collection->keywords.remove(id);
+        collection->chunks.erase(it);
+      }
+    });
+    co_await work;
+  }
+
+  async::Task<std::vector<apis::Chunk>> list_chunks(const apis::CallContext& context,
+                                                    const apis::VectorDB& vector_db,
+                                                    apis::ChunkFilter keep) override {
+    std::shared_ptr<Collection> collection = find(vector_db);
+    auto work = async::offload<std::vector<apis::Chunk>>(context.executor, workers(), [&] {
+      std::shared_lock lock(collection->mutex);
+      std::vector<const Collection::Stored*> kept;
+      for (const auto& [id, stored] : collection->chunks) {
+        if (!keep || keep(stored.chunk)) kept.push_back(&stored);
+      }
+      std::sort(kept.begin(), kept.end(),
+                [](const auto* a, const auto* b) { return a->seq < b->seq; });
+      std::vector<apis::Chunk> out;
+      out.reserve(kept.size());
+      for (const auto* stored : kept) out.push_back(stored->chunk);
+      return out;
+    });
+    co_return co_await work;
+  }
+
   async::Task<apis::QueryChunksResponse> query_chunks(const apis::CallContext& context,
                                                       const apis::VectorDB& vector_db,
                                                       apis::VectorQuery query) override {
@@ -281,10 +348,25 @@ class FaissVectorIO final : public VectorIOProvider {
     const auto k = static_cast<std::size_t>(q.max_chunks);
     std::vector<std::pair<std::string, double>> vector_hits, keyword_hits;
     if (q.mode != apis::SearchMode::kKeyword && c.index->ntotal > 0) {
-      const Label want = std::min<Label>(c.index->ntotal, static_cast<Label>(k + c.stale));
+      // With a filter, faiss consults it (and skips stale labels) while it
+      // searches, so k matching chunks come back however rare they are.
+      LabelFilter selector(c, q.filter);
+      std::unique_ptr<faiss::SearchParameters> params;
+      if (q.filter) {
+        if (config_hnsw(c)) {
+          auto p = std::make_unique<faiss::SearchParametersHNSW>();
+          p->efSearch = static_cast<faiss::IndexHNSW&>(*c.index).hnsw.efSearch;
+          params = std::move(p);
+        } else {
+          params = std::make_unique<faiss::SearchParameters>();
+        }
+        params->sel = &selector;
+      }
+      const Label want =
+          std::min<Label>(c.index->ntotal, static_cast<Label>(q.filter ? k : k + c.stale));
       std::vector<float> distances(static_cast<std::size_t>(want));
       std::vector<Label> labels(static_cast<std::size_t>(want));
-      c.index->search(1, q.embedding.data(), want, distances.data(), labels.data());
+      c.index->search(1, q.embedding.data(), want, distances.data(), labels.data(), params.get());
       for (Label i = 0; i < want && vector_hits.size() < k; ++i) {
         const Label label = labels[static_cast<std::size_t>(i)];
         if (label < 0 || c.label_id[static_cast<std::size_t>(label)].empty()) continue;
@@ -293,7 +375,17 @@ class FaissVectorIO final : public VectorIOProvider {
                                  utils::distance_score(distances[static_cast<std::size_t>(i)]));
       }
     }
-    if (q.mode != apis::SearchMode::kVector) keyword_hits = c.keywords.search(q.text, k);
+    if (q.mode != apis::SearchMode::kVector) {
+      if (q.filter) {
+        const utils::IdFilter keep = [&](const std::string& id) {
+          auto it = c.chunks.find(id);
+          return it != c.chunks.end() && q.filter(it->second.chunk);
+        };
+        keyword_hits = c.keywords.search(q.text, k, &keep);
+      } else {
+        keyword_hits = c.keywords.search(q.text, k);
+      }
+    }
     return utils::query_response(std::move(vector_hits), std::move(keyword_hits), q,
                                  [&](const std::string& id) -> const apis::Chunk* {
                                    auto it = c.chunks.find(id);

@@ -241,6 +241,64 @@ class SqliteVecIO final : public VectorIOProvider {
     co_await work;
   }
 
+  async::Task<void> delete_chunks(const apis::CallContext& context, const apis::VectorDB& vector_db,
+                                  std::vector<std::string> chunk_ids) override {
+    std::shared_ptr<Collection> c = find(vector_db);
+    auto work = async::offload<void>(context.executor, workers(), [&] {
+      std::unique_lock lock(c->mutex);
+      {
+        std::lock_guard db_lock(db_mutex_);
+        exec("BEGIN IMMEDIATE");
+        try {
+          Statement drop(db_, "DELETE FROM chunks WHERE vector_db_id = ? AND id = ? RETURNING seq");
+          Statement fts(db_, "DELETE FROM chunks_fts WHERE rowid = ?");
+          for (const auto& id : chunk_ids) {
+            drop.bind(1, vector_db.identifier).bind(2, id);
+            std::vector<std::int64_t> seqs;
+            while (drop.step()) seqs.push_back(drop.integer(0));
+            drop.reset();
+            for (std::int64_t seq : seqs) {
+              fts.bind(1, seq).step();
+              fts.reset();
+            }
+          }
+          exec("COMMIT");
+        } catch (...) {
+          exec("ROLLBACK");
+          throw;
+        }
+      }
+      for (const auto& id : chunk_ids) {
+        c->vectors.remove(id);
+        c->chunks.erase(id);
+      }
+    });
+    co_await work;
+  }
+
+  async::Task<std::vector<apis::Chunk>> list_chunks(const apis::CallContext& context,
+                                                    const apis::VectorDB& vector_db,
+                                                    apis::ChunkFilter keep) override {
+    std::shared_ptr<Collection> c = find(vector_db);
+    auto work = async::offload<std::vector<apis::Chunk>>(context.executor, workers(), [&] {
+      std::shared_lock lock(c->mutex);
+      std::vector<std::string> ids;
+      {
+        std::lock_guard db_lock(db_mutex_);
+        Statement s(db_, "SELECT id FROM chunks WHERE vector_db_id = ? ORDER BY seq");
+        s.bind(1, vector_db.identifier);
+        while (s.step()) ids.push_back(s.text(0));
+      }
+      std::vector<apis::Chunk> out;
+      for (const auto& id : ids) {
+        auto it = c->chunks.find(id);
+        if (it != c->chunks.end() && (!keep || keep(it->second))) out.push_back(it->second);
+      }
+      return out;
+    });
+    co_return co_await work;
+  }
+
   async::Task<apis::QueryChunksResponse> query_chunks(const apis::CallContext& context,
                                                       const apis::VectorDB& vector_db,
                                                       apis::VectorQuery query) override {
@@ -310,8 +368,13 @@ class SqliteVecIO final : public VectorIOProvider {
     std::shared_lock lock(c.mutex);
     const auto k = static_cast<std::size_t>(q.max_chunks);
     std::vector<std::pair<std::string, double>> vector_hits, keyword_hits;
+    const utils::IdFilter keep = [&](const std::string& id) {
+      auto it = c.chunks.find(id);
+      return it != c.chunks.end() && q.filter(it->second);
+    };
+    const utils::IdFilter* filter = q.filter ? &keep : nullptr;
     if (q.mode != apis::SearchMode::kKeyword) {
-      for (const auto& [id, distance] : c.vectors.search(q.embedding, k)) {
+      for (const auto& [id, distance] : c.vectors.search(q.embedding, k, filter)) {
         vector_hits.emplace_back(id, utils::distance_score(distance));
       }
     }
@@ -323,8 +386,15 @@ class SqliteVecIO final : public VectorIOProvider {
                     "SELECT c.id, bm25(chunks_fts) AS score FROM chunks_fts JOIN chunks c ON "
                     "c.seq = chunks_fts.rowid WHERE chunks_fts MATCH ? AND c.vector_db_id = ? "
                     "ORDER BY score LIMIT ?");
-        s.bind(1, match).bind(2, vector_db_id).bind(3, static_cast<std::int64_t>(k));
-        while (s.step()) keyword_hits.emplace_back(s.text(0), -s.real(1));  // higher is better
+        // Filtered: every match is read, best first, until k pass the filter.
+        s.bind(1, match)
+            .bind(2, vector_db_id)
+            .bind(3, filter ? std::int64_t{-1} : static_cast<std::int64_t>(k));
+        while (keyword_hits.size() < k && s.step()) {
+          std::string id = s.text(0);
+          if (filter != nullptr && !keep(id)) continue;
+          keyword_hits.emplace_back(std::move(id), -s.real(1));  // higher is better
+        }
       }
     }
     return utils::query_response(std::move(vector_hits), std::move(keyword_hits), q,
