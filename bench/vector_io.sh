@@ -26,6 +26,16 @@ trap cleanup EXIT
 . "$root/bench/lib.sh"
 start_fake "$FAKE"
 
+# Only the provider under test: a server that also loaded the others' stores
+# would rebuild their indexes at startup (100k HNSW: minutes).
+provider_entry() {
+  case "$1" in
+    faiss) echo "  - {provider_id: faiss, provider_type: inline::faiss, config: {kvstore: {type: sqlite, db_path: \"$work/$2-faiss.db\"}}}" ;;
+    faiss-hnsw) echo "  - {provider_id: faiss-hnsw, provider_type: inline::faiss, config: {kvstore: {type: sqlite, db_path: \"$work/$2-hnsw.db\"}, index: hnsw}}" ;;
+    sqlite-vec) echo "  - {provider_id: sqlite-vec, provider_type: inline::sqlite-vec, config: {db_path: \"$work/$2-sqlite-vec.db\"}}" ;;
+  esac
+}
+
 echo "# $(nproc) cores, $(date -u '+%F %H:%M UTC'), commit $(git -C "$root" rev-parse --short HEAD)"
 for size in $SIZES; do
   if [[ "$RAW_RUNS" == 1 ]]; then
@@ -41,9 +51,7 @@ providers:
   inference:
   - {provider_id: vllm, provider_type: remote::vllm, config: {url: "http://127.0.0.1:$FAKE_PORT/v1"}}
   vector_io:
-  - {provider_id: faiss, provider_type: inline::faiss, config: {kvstore: {type: sqlite, db_path: "$work/$size-faiss.db"}}}
-  - {provider_id: faiss-hnsw, provider_type: inline::faiss, config: {kvstore: {type: sqlite, db_path: "$work/$size-hnsw.db"}, index: hnsw}}
-  - {provider_id: sqlite-vec, provider_type: inline::sqlite-vec, config: {db_path: "$work/$size-sqlite-vec.db"}}
+$(provider_entry "$provider" "$size")
 metadata_store: {type: sqlite, db_path: "$work/$size-$provider-registry.db"}
 models:
 - {model_id: bow-embed-384, provider_id: vllm, model_type: embedding, metadata: {embedding_dimension: 384}}

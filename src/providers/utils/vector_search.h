@@ -52,7 +52,8 @@ class KeywordIndex {
   std::uint64_t total_length_ = 0;
 };
 
-// Exact nearest neighbours by L2 distance over float vectors, in memory.
+// Exact nearest neighbours by L2 distance over float vectors, in memory
+// (distances by libfaiss's SIMD kernel, fvec_L2sqr).
 class FlatIndex {
  public:
   explicit FlatIndex(std::size_t dimension) : dimension_(dimension) {}

@@ -11,6 +11,7 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/impl/IDSelector.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <charconv>
@@ -343,8 +344,19 @@ class FaissVectorIO final : public VectorIOProvider {
     }
   }
 
+  // One query vector is searched on the calling worker alone: faiss
+  // parallelises over query vectors, so a team gains nothing for one, and its
+  // idle threads spin after each region, taking the cores the I/O threads
+  // need (measured: 1.31× → 1.09× of raw search + HTTP at 10k vectors).
+  struct SingleThreaded {
+    int saved = omp_get_max_threads();
+    SingleThreaded() { omp_set_num_threads(1); }
+    ~SingleThreaded() { omp_set_num_threads(saved); }
+  };
+
   static apis::QueryChunksResponse search(Collection& c, const apis::VectorQuery& q) {
     std::shared_lock lock(c.mutex);
+    const SingleThreaded single;
     const auto k = static_cast<std::size_t>(q.max_chunks);
     std::vector<std::pair<std::string, double>> vector_hits, keyword_hits;
     if (q.mode != apis::SearchMode::kKeyword && c.index->ntotal > 0) {
