@@ -177,6 +177,37 @@ test('max_tokens cuts the reply with finish_reason "length"; "call tool" gives a
   assert.deepEqual(ollama.message.tool_calls, [{ function: { name: 'get_weather', arguments: { location: 'Paris' } } }]);
 });
 
+test('"call tool <name> {args}" picks the tool and its arguments; a tool result is answered', async () => {
+  const tools = [
+    { type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } },
+    { type: 'function', function: { name: 'knowledge_search', parameters: { type: 'object' } } },
+  ];
+  const ask = async (content) =>
+    (await (await post('/v1/chat/completions', { model: MODEL, tools, messages: [{ role: 'user', content }] })).json()).choices[0].message.tool_calls[0].function;
+  assert.deepEqual(await ask('call tool knowledge_search {"query": "python lists"}'), { name: 'knowledge_search', arguments: '{"query":"python lists"}' });
+  assert.deepEqual(await ask('call tool nosuchtool'), { name: 'get_weather', arguments: '{"location":"Paris"}' });
+  const broken = await ask('call tool get_weather with broken arguments');
+  assert.throws(() => JSON.parse(broken.arguments));
+  const ollama = await (
+    await post('/api/chat', { model: MODEL, stream: false, tools, messages: [{ role: 'user', content: 'call tool knowledge_search {"query": "x"}' }] })
+  ).json();
+  assert.deepEqual(ollama.message.tool_calls, [{ function: { name: 'knowledge_search', arguments: { query: 'x' } } }]);
+
+  const answered = await (
+    await post('/v1/chat/completions', {
+      model: MODEL,
+      tools,
+      messages: [
+        { role: 'user', content: 'call tool get_weather' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{}' } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: 'sunny and 21 degrees' },
+      ],
+    })
+  ).json();
+  assert.equal(answered.choices[0].message.content, 'Hello from llama3.2:3b! The tool said: sunny and 21 degrees');
+  assert.equal(answered.choices[0].finish_reason, 'stop');
+});
+
 test('ollama /api/chat streams NDJSON by default and ends with the counts', async () => {
   const res = await post('/api/chat', {
     model: MODEL,

@@ -138,34 +138,59 @@ ChatInput read_messages(const json::array& messages) {
     std::string text = content_text(message.if_contains("content"));
     input.prompt_tokens += count_words(text);
     const bool is_user = role->get_string() == "user";
+    input.last_is_tool = role->get_string() == "tool";
+    if (input.last_is_tool) input.last_tool_text = text;
     if (is_user) input.last_user_text = std::move(text);
     input.last_is_user = is_user;
   }
   return input;
 }
 
-std::optional<std::string> tool_to_call(const json::object& request, const ChatInput& input) {
+std::optional<ToolCallPlan> tool_to_call(const json::object& request, const ChatInput& input) {
   const json::value* tools = request.if_contains("tools");
   if (tools == nullptr || !tools->is_array() || tools->get_array().empty()) return std::nullopt;
-  if (!input.last_is_user || input.last_user_text.find("call tool") == std::string::npos) {
-    return std::nullopt;
-  }
-  const json::value& first = tools->get_array().front();
-  if (first.is_object()) {
-    const auto& tool = first.get_object();
-    const json::value* function = tool.if_contains("function");
+  const std::string& text = input.last_user_text;
+  const std::size_t at = text.find("call tool");
+  if (!input.last_is_user || at == std::string::npos) return std::nullopt;
+  auto name_of = [](const json::value& tool) -> std::optional<std::string> {
+    if (!tool.is_object()) return std::nullopt;
+    const json::value* function = tool.get_object().if_contains("function");
     const json::object* holder = function != nullptr && function->is_object()
                                      ? &function->get_object()
-                                     : &tool;  // tolerate {name: ...} without "function"
-    if (const json::value* name = holder->if_contains("name"); name && name->is_string()) {
-      return std::string(name->get_string());
+                                     : &tool.get_object();  // tolerate {name: ...}
+    const json::value* name = holder->if_contains("name");
+    if (name == nullptr || !name->is_string()) return std::nullopt;
+    return std::string(name->get_string());
+  };
+  ToolCallPlan plan;
+  const std::vector<std::string_view> words = split_words(std::string_view(text).substr(at + 9));
+  for (const auto& tool : tools->get_array()) {
+    const std::optional<std::string> name = name_of(tool);
+    if (name && !words.empty() && words.front() == *name) plan.name = *name;
+  }
+  if (plan.name.empty()) {
+    const std::optional<std::string> first = name_of(tools->get_array().front());
+    if (!first) throw FakeError(400, "tools[0].function.name is required", "tools");
+    plan.name = *first;
+  }
+  plan.arguments = std::string(kToolArguments);
+  const std::size_t open = text.find('{', at);
+  const std::size_t close = text.rfind('}');
+  if (text.find("broken arguments") != std::string::npos) {
+    plan.arguments = "{\"location\": broken";
+  } else if (open != std::string::npos && close != std::string::npos && close > open) {
+    try {
+      const json::value args = parse_json(std::string_view(text).substr(open, close - open + 1));
+      if (args.is_object()) plan.arguments = to_json(args);
+    } catch (const std::exception&) {
     }
   }
-  throw FakeError(400, "tools[0].function.name is required", "tools");
+  return plan;
 }
 
 Completion generate(std::string_view model, std::string_view user_text, std::size_t prompt_tokens,
-                    std::optional<std::int64_t> max_tokens, std::optional<std::string> tool) {
+                    std::optional<std::int64_t> max_tokens, std::optional<ToolCallPlan> tool,
+                    std::string_view lead) {
   Completion c;
   c.prompt_tokens = prompt_tokens;
   if (tool) {
@@ -215,7 +240,7 @@ Completion generate(std::string_view model, std::string_view user_text, std::siz
     }
   } else {
     text.reserve(32 + model.size() + user_text.size());
-    text.append("Hello from ").append(model).append("! You said: ").append(user_text);
+    text.append("Hello from ").append(model).append("! ").append(lead).append(user_text);
   }
   std::vector<std::string_view> words = split_words(text);
   if (max_tokens && *max_tokens >= 0 && static_cast<std::uint64_t>(*max_tokens) < words.size()) {

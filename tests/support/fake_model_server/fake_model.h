@@ -72,22 +72,38 @@ std::string content_text(const json::value* content);
 struct ChatInput {
   std::string last_user_text;     // content of the last message with role "user"
   bool last_is_user = false;      // the final message has role "user"
+  std::string last_tool_text;     // content of the final message when its role is "tool"
+  bool last_is_tool = false;      // the final message has role "tool" (a tool's result)
   std::size_t prompt_tokens = 0;  // words over every message's content
+  // What the reply answers: "You said: <last user text>", or after a tool
+  // result "The tool said: <its content>".
+  std::string_view lead() const { return last_is_tool ? "The tool said: " : "You said: "; }
+  const std::string& answered() const { return last_is_tool ? last_tool_text : last_user_text; }
 };
 // Reads an OpenAI or Ollama `messages` array; FakeError 400 on a bad shape.
 ChatInput read_messages(const json::array& messages);
 
-// The name of the tool to call, when the request asks for one: the final message
-// is a user message containing "call tool" and `tools` is a non-empty array.
-std::optional<std::string> tool_to_call(const json::object& request, const ChatInput& input);
+// A tool call the fake makes: the tool's name and its arguments (JSON text;
+// not valid JSON when the message asked for "broken arguments").
+struct ToolCallPlan {
+  std::string name;
+  std::string arguments;
+};
+
+// The tool to call, when the request asks for one: `tools` is a non-empty
+// array and the final message is a user message containing "call tool".
+// "call tool <name>" picks the offered tool of that name (else the first);
+// a JSON object after it becomes the arguments (else {"location":"Paris"});
+// "broken arguments" makes them invalid JSON.
+std::optional<ToolCallPlan> tool_to_call(const json::object& request, const ChatInput& input);
 
 struct Completion {
   // Streamed pieces: each word plus a space, except the last. Their
   // concatenation is `content`.
   std::vector<std::string> tokens;
   std::string content;
-  bool truncated = false;           // cut by a max-tokens limit: finish "length"
-  std::optional<std::string> tool;  // a tool call instead of text
+  bool truncated = false;            // cut by a max-tokens limit: finish "length"
+  std::optional<ToolCallPlan> tool;  // a tool call instead of text
   std::size_t prompt_tokens = 0;
   std::size_t completion_tokens = 0;
   // A Llama Guard verdict: the probability of "unsafe" as its first token
@@ -99,7 +115,8 @@ struct Completion {
 // "Hello from <model>! You said: <user_text>", cut to `max_tokens` words when
 // that is smaller (negative = unlimited); or a tool call (1 completion token).
 Completion generate(std::string_view model, std::string_view user_text, std::size_t prompt_tokens,
-                    std::optional<std::int64_t> max_tokens, std::optional<std::string> tool = {});
+                    std::optional<std::int64_t> max_tokens, std::optional<ToolCallPlan> tool = {},
+                    std::string_view lead = "You said: ");
 
 // --- embeddings ---------------------------------------------------------------
 

@@ -76,14 +76,19 @@ Reply load_reply(const std::string& model, bool chat) {
 }
 
 // `{"role":"assistant","content":<text>[,"tool_calls":[...]]}`
-std::string message_json(std::string_view content, const std::optional<std::string>& tool) {
+std::string message_json(std::string_view content, const std::optional<ToolCallPlan>& tool) {
   std::string out = R"({"role":"assistant","content":)";
   append_json_string(out, content);
   if (tool) {
     out += R"(,"tool_calls":[{"function":{"name":)";
-    append_json_string(out, *tool);
+    append_json_string(out, tool->name);
     out += R"(,"arguments":)";
-    out += kToolArguments;  // an object in Ollama, not a string
+    try {
+      parse_json(tool->arguments);
+      out += tool->arguments;  // an object in Ollama, not a string
+    } catch (const std::exception&) {
+      append_json_string(out, tool->arguments);  // "broken arguments": as a string
+    }
     out += "}}]";
   }
   out += "}";
@@ -102,8 +107,8 @@ Reply chat(const HttpRequest& request, State&) {
   }
   const ChatInput input = read_messages(messages->get_array());
   const bool stream = bool_field(body, "stream").value_or(true);
-  const Completion c = generate(model, input.last_user_text, input.prompt_tokens,
-                                num_predict_of(body), tool_to_call(body, input));
+  const Completion c = generate(model, input.answered(), input.prompt_tokens, num_predict_of(body),
+                                tool_to_call(body, input), input.lead());
   const std::string prefix = line_prefix(model);
   Reply reply;
   if (!stream) {

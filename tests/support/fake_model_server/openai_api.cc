@@ -62,13 +62,13 @@ std::string object_prefix(std::string_view id, std::string_view object, std::int
   return out;
 }
 
-void append_tool_call(std::string& out, const std::string& name, bool with_index) {
+void append_tool_call(std::string& out, const ToolCallPlan& call, bool with_index) {
   out += with_index ? R"({"index":0,"id":)" : R"({"id":)";
   append_json_string(out, kToolCallId);
   out += R"(,"type":"function","function":{"name":)";
-  append_json_string(out, name);
+  append_json_string(out, call.name);
   out += R"(,"arguments":)";
-  append_json_string(out, kToolArguments);
+  append_json_string(out, call.arguments);
   out += "}}";
 }
 
@@ -88,8 +88,8 @@ Reply chat_completions(const HttpRequest& request, State& state) {
   const ChatInput input = read_messages(messages->get_array());
   const bool stream = bool_field(body, "stream").value_or(false);
   const bool include_usage = include_usage_of(body);
-  const Completion c = generate(model, input.last_user_text, input.prompt_tokens,
-                                max_tokens_of(body), tool_to_call(body, input));
+  const Completion c = generate(model, input.answered(), input.prompt_tokens, max_tokens_of(body),
+                                tool_to_call(body, input), input.lead());
   const std::string id = "chatcmpl-fake-" + std::to_string(state.next_id());
   const std::int64_t created = unix_seconds();
   const std::string prefix =
