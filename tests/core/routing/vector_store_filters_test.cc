@@ -66,10 +66,12 @@ TEST(AttributeFilter, InvalidFiltersAre400sNamingTheField) {
       {R"({"type":"or","filters":[{"type":"eq","key":"a","value":1},{"type":"bad"}]})",
        "filters.filters[1].type"},
   };
-  for (const auto& [filter, field] : cases) {
+  for (const auto& c : cases) {
+    const char* filter = c.first;  // (clang 14 cannot capture structured bindings)
     const ApiError e = testing::error_of([&] { AttributeFilter::parse(parse_json(filter)); });
     EXPECT_EQ(e.status(), 400) << filter;
-    EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << filter << ": " << e.what();
+    EXPECT_NE(std::string(e.what()).find(c.second), std::string::npos)
+        << filter << ": " << e.what();
   }
   std::string deep = R"({"type":"eq","key":"a","value":1})";
   for (int i = 0; i < 40; ++i) deep = R"({"type":"and","filters":[)" + deep + "]}";
