@@ -229,6 +229,7 @@ void Stack::initialize() {
   deps_.tool_runtime = tool_runtime_.get();
   files_ = std::make_unique<routing::FilesRouter>(*resource_access_);
   deps_.files = files_.get();
+  agents_ = std::make_unique<routing::AgentsRouter>(*resource_access_);
   workers_ = std::make_unique<async::ThreadPool>(
       std::max<std::size_t>(2, std::thread::hardware_concurrency()));
   if (security_.oauth.content_safety.enforce) {
@@ -262,6 +263,7 @@ void Stack::initialize() {
       shields_->add_provider(entry.provider_id, s);
     }
     if (auto* f = dynamic_cast<providers::FilesProvider*>(impl)) files_->add_provider(f);
+    if (auto* a = dynamic_cast<providers::AgentsProvider*>(impl)) agents_->add_provider(a);
     if (auto* t = dynamic_cast<providers::ToolRuntimeProvider*>(impl)) {
       tool_groups_->add_provider(entry.provider_id, t);
     }
@@ -306,6 +308,7 @@ void Stack::initialize() {
   services_.tool_runtime_router = tool_runtime_.get();
   services_.files_router = files_.get();
   services_.vector_stores_router = vector_stores_.get();
+  services_.agents_router = agents_.get();
   services_.workers = workers_.get();
   services_.store = inference_store_.get();
   services_.access_policy = policy_.get();

@@ -16,6 +16,7 @@
 #include "core/config/stack_config.h"
 #include "core/registry/provider_registry.h"
 #include "core/registry/resource_registry.h"
+#include "core/routing/agents_router.h"
 #include "core/routing/files_router.h"
 #include "core/routing/inference_router.h"
 #include "core/routing/resource_access.h"
@@ -119,6 +120,7 @@ class Stack {
   std::unique_ptr<routing::ToolRuntimeRouter> tool_runtime_;
   std::unique_ptr<routing::FilesRouter> files_;
   std::unique_ptr<routing::VectorStoresRouter> vector_stores_;
+  std::unique_ptr<routing::AgentsRouter> agents_;
   std::unique_ptr<async::ThreadPool> workers_;  // providers' CPU-heavy work
   std::unique_ptr<storage::InferenceStore> inference_store_;
   std::unique_ptr<security::Policy> policy_;

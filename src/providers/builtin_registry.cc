@@ -1,6 +1,7 @@
 // ProviderRegistry::builtin(): the one list of built-in providers. Lives with
 // the providers (not in core), so core does not depend on them.
 #include "core/registry/provider_registry.h"
+#include "providers/inline/agents/meta_reference.h"
 #include "providers/inline/files/localfs.h"
 #include "providers/inline/inline_providers.h"
 #include "providers/inline/tool_runtime/rag_runtime.h"
@@ -25,6 +26,7 @@ std::vector<providers::ProviderSpec> builtin_provider_specs() {
       providers::inline_::sqlite_vec_deprecated_spec(),
       providers::inline_::rag_runtime_spec(),
       providers::inline_::localfs_spec(),
+      providers::inline_::meta_reference_agents_spec(),
   };
 }
 

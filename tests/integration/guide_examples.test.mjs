@@ -1,7 +1,7 @@
 // The configuration guide's own examples (tests/data/guide/, copies of
 // ../shared/examples): every one validates and starts, with the environment
-// variables named at its top. guide-ollama.yaml is refused until the agents
-// and telemetry providers land (issues 12 and 13): the test pins exactly
+// variables named at its top. guide-ollama.yaml is refused until the telemetry
+// provider lands (issue 13): the test pins exactly
 // those refusals, so a new one cannot slip in.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -58,11 +58,10 @@ for (const file of ['guide-custom-auth-quota.yaml', 'guide-k8s-auth.yaml', 'guid
   });
 }
 
-test('guide-ollama.yaml: refused only for agents and telemetry (not built yet)', () => {
+test('guide-ollama.yaml: refused only for telemetry (not built yet)', () => {
   const v = validate('guide-ollama.yaml');
   assert.notEqual(v.code, 0);
   const errors = v.output.split('\n').filter((l) => l.startsWith('error:') && !l.includes('is not a valid run configuration'));
-  assert.equal(errors.length, 2, v.output);
-  assert.match(errors[0], /providers\.agents\[0\]\.provider_type: 'inline::meta-reference' is a known Llama Stack provider type/);
-  assert.match(errors[1], /providers\.telemetry\[0\]\.provider_type: 'inline::meta-reference' is a known Llama Stack provider type/);
+  assert.equal(errors.length, 1, v.output);
+  assert.match(errors[0], /providers\.telemetry\[0\]\.provider_type: 'inline::meta-reference' is a known Llama Stack provider type/);
 });

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "llama_stack/apis/agents.h"
 #include "llama_stack/apis/files.h"
 #include "llama_stack/apis/inference.h"
 #include "llama_stack/apis/resources.h"
@@ -179,6 +180,26 @@ class FilesProvider : public Provider {
 // any other. The Stack creates every router before any provider; a router
 // whose API has no provider answers 404 for every resource. A provider may
 // call them once the stack serves.
+// Agents providers (inline::meta-reference): the whole Agents API, called by
+// the agents router only, which applies the access policy first — so the
+// provider also tells who owns an agent or a session (404 when unknown).
+class AgentsProvider : public Provider, public apis::AgentsApi {
+ public:
+  virtual std::optional<apis::Owner> agent_owner(const std::string& agent_id) = 0;
+  virtual std::optional<apis::Owner> session_owner(const std::string& agent_id,
+                                                   const std::string& session_id) = 0;
+  // Which listed agents and sessions the caller may see (set by the router
+  // before list_agents / list_sessions; unset: all).
+  using Visible = std::function<bool(const std::string& id, const std::optional<apis::Owner>&)>;
+  virtual async::Task<apis::PaginatedJson> list_agents_visible(const apis::CallContext& context,
+                                                               apis::IndexPage page,
+                                                               Visible visible) = 0;
+  virtual async::Task<apis::PaginatedJson> list_sessions_visible(const apis::CallContext& context,
+                                                                 std::string agent_id,
+                                                                 apis::IndexPage page,
+                                                                 Visible visible) = 0;
+};
+
 // The text of a document file, for indexing (vector store files): its type
 // guessed from `filename` and its first bytes; text/*, HTML and PDF. The
 // providers layer implements it (providers/utils/document_text.h) and the

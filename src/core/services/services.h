@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/config/stack_config.h"
+#include "core/routing/agents_router.h"
 #include "core/routing/files_router.h"
 #include "core/routing/inference_router.h"
 #include "core/routing/resource_access.h"
@@ -46,6 +47,7 @@ struct Services {
   routing::ToolRuntimeRouter* tool_runtime_router = nullptr;
   routing::FilesRouter* files_router = nullptr;
   routing::VectorStoresRouter* vector_stores_router = nullptr;
+  routing::AgentsRouter* agents_router = nullptr;
   async::Executor* workers = nullptr;        // the Stack's worker threads
   storage::InferenceStore* store = nullptr;  // null unless `inference_store` is configured
   const security::Policy* access_policy = nullptr;
@@ -63,6 +65,7 @@ struct Services {
   routing::ToolRuntimeRouter& tool_runtime() const { return *tool_runtime_router; }
   routing::FilesRouter& files() const { return *files_router; }
   routing::VectorStoresRouter& vector_stores() const { return *vector_stores_router; }
+  routing::AgentsRouter& agents() const { return *agents_router; }
   async::Executor& worker_pool() const { return *workers; }
   storage::InferenceStore* inference_store() const { return store; }
   const security::Policy& policy() const { return *access_policy; }

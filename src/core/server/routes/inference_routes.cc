@@ -14,6 +14,7 @@
 #include "core/log/log.h"
 #include "core/server/exchange.h"
 #include "core/server/routes/routes.h"
+#include "core/server/routes/sse.h"
 #include "core/services/services.h"
 #include "core/storage/inference_store.h"
 #include "core/util/api_error.h"
@@ -40,48 +41,6 @@ json::object error_event(const ApiError& error) {
                              {"type", error.type()},
                              {"code", error.status()}}}};
 }
-
-// Writes SSE events; starts the response lazily. Callbacks for one request
-// are serialized by the provider, but cancellation may race: a mutex keeps
-// the exchange consistent.
-class SseWriter {
- public:
-  explicit SseWriter(Ex exchange) : exchange_(std::move(exchange)) {}
-
-  void event(const json::value& value) {
-    std::lock_guard lock(mutex_);
-    start_locked();
-    exchange_->write_chunk("data: " + to_json(value) + "\n\n");
-  }
-  void raw(std::string_view data) {
-    std::lock_guard lock(mutex_);
-    start_locked();
-    exchange_->write_chunk(std::string(data));
-  }
-  bool started() {
-    std::lock_guard lock(mutex_);
-    return started_;
-  }
-  void end() {
-    std::lock_guard lock(mutex_);
-    start_locked();
-    exchange_->end_stream();
-  }
-  const Ex& exchange() const { return exchange_; }
-
- private:
-  void start_locked() {
-    if (started_) return;
-    started_ = true;
-    Headers headers;
-    headers.set("x-accel-buffering", "no");
-    exchange_->start_stream(200, "text/event-stream", std::move(headers));
-  }
-
-  Ex exchange_;
-  std::mutex mutex_;
-  bool started_ = false;
-};
 
 // Light type checks of an OpenAI request, naming the field.
 void check_openai_fields(const json::object& body, InferenceKind kind) {

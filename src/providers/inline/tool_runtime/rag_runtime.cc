@@ -15,7 +15,7 @@
 #include "core/util/message_text.h"
 #include "core/util/text_chunks.h"
 #include "llama_stack/async/when_all.h"
-#include "providers/inline/tool_runtime/documents.h"
+#include "providers/utils/url_documents.h"
 
 namespace llama_stack::providers::inline_ {
 namespace {

@@ -1,5 +1,5 @@
-// RAG documents behind URLs (their text: providers/utils/document_text.h;
-// their chunks: core/util/text_chunks.h).
+// Documents behind URLs, for the RAG tool and agent turns (their text:
+// providers/utils/document_text.h; their chunks: core/util/text_chunks.h).
 //
 //  - fetch_document(): `data:` URLs (base64 or percent-encoded, text/*) and
 //    http(s) URLs, fetched with a size limit and a timeout; text/html is

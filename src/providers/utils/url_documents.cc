@@ -1,4 +1,4 @@
-#include "providers/inline/tool_runtime/documents.h"
+#include "providers/utils/url_documents.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -94,7 +94,7 @@ std::string check_host(const std::string& host, bool allow_private, const std::s
     throw ApiError::bad_request("Field '" + field + "': the URL's host '" + host +
                                 "' resolves to a private or local address (" + refused +
                                 "); documents are not fetched from such addresses unless the "
-                                "rag-runtime provider sets allow_private_urls: true");
+                                "provider sets allow_private_urls: true");
   }
   return first;
 }

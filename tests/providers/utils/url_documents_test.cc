@@ -1,5 +1,5 @@
 // RAG documents behind URLs: the SSRF address check and URL detection.
-#include "providers/inline/tool_runtime/documents.h"
+#include "providers/utils/url_documents.h"
 
 #include <gtest/gtest.h>
 
