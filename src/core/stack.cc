@@ -230,6 +230,10 @@ void Stack::initialize() {
   files_ = std::make_unique<routing::FilesRouter>(*resource_access_);
   deps_.files = files_.get();
   agents_ = std::make_unique<routing::AgentsRouter>(*resource_access_);
+  responses_ = std::make_unique<routing::ResponsesRouter>(*resource_access_, *agents_);
+  conversations_ =
+      std::make_unique<routing::ConversationsRouter>(*resource_access_, metadata_store_);
+  deps_.conversations = conversations_.get();
   workers_ = std::make_unique<async::ThreadPool>(
       std::max<std::size_t>(2, std::thread::hardware_concurrency()));
   if (security_.oauth.content_safety.enforce) {
@@ -295,6 +299,7 @@ void Stack::initialize() {
   vector_stores_ = std::make_unique<routing::VectorStoresRouter>(
       std::move(vs), config_.vector_stores, metadata_store_);
   vector_stores_->initialize();
+  deps_.vector_stores = vector_stores_.get();
 
   services_.config = &config_;
   services_.provider_list = &providers_;
@@ -309,6 +314,8 @@ void Stack::initialize() {
   services_.files_router = files_.get();
   services_.vector_stores_router = vector_stores_.get();
   services_.agents_router = agents_.get();
+  services_.responses_router = responses_.get();
+  services_.conversations_router = conversations_.get();
   services_.workers = workers_.get();
   services_.store = inference_store_.get();
   services_.access_policy = policy_.get();

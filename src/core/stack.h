@@ -17,9 +17,11 @@
 #include "core/registry/provider_registry.h"
 #include "core/registry/resource_registry.h"
 #include "core/routing/agents_router.h"
+#include "core/routing/conversations_router.h"
 #include "core/routing/files_router.h"
 #include "core/routing/inference_router.h"
 #include "core/routing/resource_access.h"
+#include "core/routing/responses_router.h"
 #include "core/routing/routing_tables.h"
 #include "core/routing/safety_router.h"
 #include "core/routing/tool_runtime_router.h"
@@ -121,6 +123,8 @@ class Stack {
   std::unique_ptr<routing::FilesRouter> files_;
   std::unique_ptr<routing::VectorStoresRouter> vector_stores_;
   std::unique_ptr<routing::AgentsRouter> agents_;
+  std::unique_ptr<routing::ResponsesRouter> responses_;
+  std::unique_ptr<routing::ConversationsRouter> conversations_;
   std::unique_ptr<async::ThreadPool> workers_;  // providers' CPU-heavy work
   std::unique_ptr<storage::InferenceStore> inference_store_;
   std::unique_ptr<security::Policy> policy_;

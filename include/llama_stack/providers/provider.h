@@ -17,9 +17,11 @@
 #include "llama_stack/apis/files.h"
 #include "llama_stack/apis/inference.h"
 #include "llama_stack/apis/resources.h"
+#include "llama_stack/apis/responses.h"
 #include "llama_stack/apis/safety.h"
 #include "llama_stack/apis/tools.h"
 #include "llama_stack/apis/vector_io.h"
+#include "llama_stack/apis/vector_stores.h"
 
 namespace llama_stack::config {
 class ConfigNode;
@@ -198,6 +200,10 @@ class AgentsProvider : public Provider, public apis::AgentsApi {
                                                                  std::string agent_id,
                                                                  apis::IndexPage page,
                                                                  Visible visible) = 0;
+  // The OpenAI Responses API of this provider, and who owns a stored
+  // response (404 when unknown).
+  virtual apis::ResponsesApi& responses() = 0;
+  virtual std::optional<apis::Owner> response_owner(const std::string& response_id) = 0;
 };
 
 // The text of a document file, for indexing (vector store files): its type
@@ -215,6 +221,8 @@ struct ProviderDeps {
   apis::VectorIOApi* vector_io = nullptr;
   apis::ToolRuntimeApi* tool_runtime = nullptr;
   apis::FilesApi* files = nullptr;
+  apis::VectorStoresApi* vector_stores = nullptr;
+  apis::ConversationsApi* conversations = nullptr;
 };
 
 struct ProviderContext {

@@ -49,8 +49,10 @@ class AgentsRouter final : public apis::AgentsApi {
                                      std::string session_id, std::string turn_id,
                                      std::string step_id) override;
 
- private:
+  // The provider (501 when none is configured).
   providers::AgentsProvider& provider() const;
+
+ private:
   void readable_agent(const apis::CallContext& context, const std::string& agent_id) const;
   void readable_session(const apis::CallContext& context, const std::string& agent_id,
                         const std::string& session_id) const;

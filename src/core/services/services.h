@@ -12,9 +12,11 @@
 
 #include "core/config/stack_config.h"
 #include "core/routing/agents_router.h"
+#include "core/routing/conversations_router.h"
 #include "core/routing/files_router.h"
 #include "core/routing/inference_router.h"
 #include "core/routing/resource_access.h"
+#include "core/routing/responses_router.h"
 #include "core/routing/routing_tables.h"
 #include "core/routing/safety_router.h"
 #include "core/routing/tool_runtime_router.h"
@@ -48,6 +50,8 @@ struct Services {
   routing::FilesRouter* files_router = nullptr;
   routing::VectorStoresRouter* vector_stores_router = nullptr;
   routing::AgentsRouter* agents_router = nullptr;
+  routing::ResponsesRouter* responses_router = nullptr;
+  routing::ConversationsRouter* conversations_router = nullptr;
   async::Executor* workers = nullptr;        // the Stack's worker threads
   storage::InferenceStore* store = nullptr;  // null unless `inference_store` is configured
   const security::Policy* access_policy = nullptr;
@@ -66,6 +70,8 @@ struct Services {
   routing::FilesRouter& files() const { return *files_router; }
   routing::VectorStoresRouter& vector_stores() const { return *vector_stores_router; }
   routing::AgentsRouter& agents() const { return *agents_router; }
+  routing::ResponsesRouter& responses() const { return *responses_router; }
+  routing::ConversationsRouter& conversations() const { return *conversations_router; }
   async::Executor& worker_pool() const { return *workers; }
   storage::InferenceStore* inference_store() const { return store; }
   const security::Policy& policy() const { return *access_policy; }

@@ -1,7 +1,8 @@
 // inline::meta-reference (agents): agents, sessions and turns persisted in
 // `persistence_store` (a kvstore; AgentStore), each turn run by a TurnRunner
-// (agent_turn.h) over the routers of ProviderDeps. `responses_store` (a SQL
-// store, for the Responses API of later versions) is accepted.
+// (agent_turn.h) over the routers of ProviderDeps; the OpenAI Responses API
+// (responses.h), its responses in the same kvstore. `responses_store` (a SQL
+// store in Python) is accepted and unused.
 #include "providers/inline/agents/meta_reference.h"
 
 #include "core/config/config_node.h"
@@ -12,6 +13,7 @@
 #include "core/util/message_text.h"
 #include "providers/inline/agents/agent_store.h"
 #include "providers/inline/agents/agent_turn.h"
+#include "providers/inline/agents/responses.h"
 #include "providers/utils/url_documents.h"
 
 namespace llama_stack::providers::inline_ {
@@ -162,7 +164,8 @@ class MetaReferenceAgents final : public AgentsProvider {
     if (config_.persistence_store.namespace_) {
       kv = storage::make_namespaced_kvstore(kv, *config_.persistence_store.namespace_);
     }
-    store_ = std::make_unique<AgentStore>(std::move(kv));
+    store_ = std::make_unique<AgentStore>(kv);
+    responses_ = std::make_unique<ResponsesEngine>(*context_.deps, std::move(kv));
     http::ClientOptions options;
     options.read_timeout = std::chrono::seconds(config_.documents.fetch_timeout_seconds);
     client_ = http::HttpClient::create(*context_.runtime, options);
@@ -183,6 +186,11 @@ class MetaReferenceAgents final : public AgentsProvider {
     std::optional<json::object> agent = store_->agent(agent_id);
     if (!agent) throw agent_not_found(agent_id);
     return owner_of(*agent);
+  }
+
+  apis::ResponsesApi& responses() override { return *responses_; }
+  std::optional<apis::Owner> response_owner(const std::string& response_id) override {
+    return responses_->owner(response_id);
   }
 
   std::optional<apis::Owner> session_owner(const std::string& agent_id,
@@ -455,6 +463,7 @@ class MetaReferenceAgents final : public AgentsProvider {
   ProviderContext context_;
   MetaReferenceConfig config_;
   std::unique_ptr<AgentStore> store_;
+  std::unique_ptr<ResponsesEngine> responses_;
   std::shared_ptr<http::HttpClient> client_;
 };
 

@@ -1,0 +1,537 @@
+#include "providers/inline/agents/responses.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/log/log.h"
+#include "core/util/api_error.h"
+#include "core/util/ids.h"
+#include "core/util/json.h"
+#include "providers/inline/agents/response_items.h"
+
+namespace llama_stack::providers::inline_::agents {
+namespace {
+
+constexpr std::string_view kPrefix = "response:";
+constexpr std::int64_t kMaxIterations = 10;
+
+std::string string_of(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+ApiError response_not_found(const std::string& id) {
+  return ApiError::not_found("Response '" + id + "' not found");
+}
+
+json::value field_or_null(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr ? *v : json::value(nullptr);
+}
+
+json::object cursor_list(std::vector<json::object> items, const apis::CursorQuery& query) {
+  if (query.descending) std::reverse(items.begin(), items.end());
+  auto begin = items.begin();
+  if (query.after) {
+    begin = std::find_if(items.begin(), items.end(),
+                         [&](const json::object& o) { return string_of(o, "id") == *query.after; });
+    if (begin == items.end()) {
+      throw JsonFieldError("after", "Field 'after': '" + *query.after + "' is not in the list");
+    }
+    ++begin;
+  }
+  json::array data;
+  auto it = begin;
+  for (; it != items.end() && static_cast<std::int64_t>(data.size()) < query.limit; ++it) {
+    data.push_back(*it);
+  }
+  json::object out{{"object", "list"}, {"data", data}, {"has_more", it != items.end()}};
+  out["first_id"] = data.empty() ? json::value(nullptr) : data.front().as_object().at("id");
+  out["last_id"] = data.empty() ? json::value(nullptr) : data.back().as_object().at("id");
+  return out;
+}
+
+// One response: the state of the loop, and the coroutine that runs it.
+class ResponseRun {
+ public:
+  ResponseRun(const ProviderDeps& deps, const apis::CallContext& context, json::object request,
+              apis::ResponseEventSink sink)
+      : deps_(deps), context_(context), request_(std::move(request)), emitter_(std::move(sink)) {}
+
+  // Parses the request (400s before anything runs) and builds the context.
+  async::Task<void> prepare(storage::KVStore& kv);
+  async::Task<json::object> run();
+
+  json::array context_items;  // everything before the input (stored for chaining)
+  json::array input;          // this request's items
+
+  bool store() const {
+    const json::value* s = request_.if_contains("store");
+    return s == nullptr || !s->is_bool() || s->get_bool();
+  }
+  const json::object& response() const { return response_; }
+  const json::array& output() const { return output_; }
+  std::optional<std::string> conversation_id;
+  bool streaming = false;
+  std::optional<std::string> guardrail_refusal;  // a guardrail's violation message
+  std::optional<ApiError> error;                 // why the response failed
+
+ private:
+  async::Task<void> infer();
+  async::Task<void> file_search(json::object call);
+  json::object snapshot(std::string_view status) const;
+
+  const ProviderDeps& deps_;
+  const apis::CallContext& context_;
+  json::object request_;
+  ResponseEmitter emitter_;
+  std::string id_ = "resp_" + random_uuid4();
+  std::int64_t created_at_ = unix_seconds();
+  std::string model_;
+  std::optional<std::string> instructions_;
+  ResponseTools tools_;
+  json::value response_format_;
+  json::array messages_;
+  json::array output_;
+  json::object response_;
+  std::int64_t input_tokens_ = 0, output_tokens_ = 0;
+  std::int64_t tool_calls_ = 0;
+  std::int64_t max_tool_calls_ = -1;
+  bool client_calls_ = false;
+  std::optional<json::object> failure_;
+};
+
+json::object ResponseRun::snapshot(std::string_view status) const {
+  json::object r{
+      {"id", id_},
+      {"object", "response"},
+      {"created_at", created_at_},
+      {"model", model_},
+      {"status", status},
+      {"output", output_},
+      {"error", failure_ ? json::value(*failure_) : json::value(nullptr)},
+      {"incomplete_details", nullptr},
+      {"instructions", instructions_ ? json::value(*instructions_) : json::value(nullptr)},
+      {"max_output_tokens", field_or_null(request_, "max_output_tokens")},
+      {"max_tool_calls", field_or_null(request_, "max_tool_calls")},
+      {"metadata", request_.contains("metadata") && request_.at("metadata").is_object()
+                       ? request_.at("metadata")
+                       : json::value(json::object{})},
+      {"parallel_tool_calls", request_.contains("parallel_tool_calls")
+                                  ? request_.at("parallel_tool_calls")
+                                  : json::value(true)},
+      {"previous_response_id", field_or_null(request_, "previous_response_id")},
+      {"temperature", field_or_null(request_, "temperature")},
+      {"top_p", field_or_null(request_, "top_p")},
+      {"text", request_.contains("text")
+                   ? request_.at("text")
+                   : json::value(json::object{{"format", json::object{{"type", "text"}}}})},
+      {"tool_choice",
+       request_.contains("tool_choice") ? request_.at("tool_choice") : json::value("auto")},
+      {"tools", request_.contains("tools") ? request_.at("tools") : json::value(json::array{})},
+      {"truncation", "disabled"},
+      {"store", store()},
+      {"user", field_or_null(request_, "user")}};
+  if (conversation_id) r["conversation"] = json::object{{"id", *conversation_id}};
+  r["usage"] = json::object{{"input_tokens", input_tokens_},
+                            {"output_tokens", output_tokens_},
+                            {"total_tokens", input_tokens_ + output_tokens_},
+                            {"input_tokens_details", json::object{{"cached_tokens", 0}}},
+                            {"output_tokens_details", json::object{{"reasoning_tokens", 0}}}};
+  return r;
+}
+
+async::Task<void> ResponseRun::prepare(storage::KVStore& kv) {
+  JsonReader r(request_);
+  model_ = r.required_string("model");
+  instructions_ = r.optional_string("instructions");
+  const json::value* in = r.find("input");
+  if (in == nullptr) throw JsonFieldError("input", "Field 'input' is required");
+  input = input_items(*in);
+  tools_ = response_tools(r.find("tools"));
+  response_format_ = response_format(r.find("text"));
+  if (auto m = r.optional_int("max_tool_calls")) {
+    if (*m < 1) throw JsonFieldError("max_tool_calls", "Field 'max_tool_calls' must be at least 1");
+    max_tool_calls_ = *m;
+  }
+  if (auto m = r.optional_int("max_output_tokens"); m && *m < 1) {
+    throw JsonFieldError("max_output_tokens", "Field 'max_output_tokens' must be at least 1");
+  }
+  const auto previous = r.optional_string("previous_response_id");
+  std::optional<std::string> conversation;
+  if (const json::value* c = r.find("conversation")) {
+    if (c->is_string()) {
+      conversation = std::string(c->get_string());
+    } else if (c->is_object() && json_field(c->get_object(), "id") &&
+               c->get_object().at("id").is_string()) {
+      conversation = std::string(c->get_object().at("id").get_string());
+    } else {
+      throw JsonFieldError("conversation", "Field 'conversation' must be an id or {id}");
+    }
+  }
+  if (previous && conversation) {
+    throw ApiError::bad_request("previous_response_id and conversation cannot both be given");
+  }
+  if (previous) {
+    std::optional<std::string> stored = kv.get(std::string(kPrefix) + *previous);
+    if (!stored) throw ApiError::not_found("Response '" + *previous + "' not found");
+    // (The responses router checked that the caller may read it.)
+    json::object record = parse_json(*stored).as_object();
+    if (const json::value* c = record.if_contains("context"); c && c->is_array()) {
+      context_items = c->get_array();
+    }
+  }
+  if (conversation) {
+    if (deps_.conversations == nullptr) {
+      throw ApiError::not_implemented("Conversations are not available");
+    }
+    auto items = deps_.conversations->all_items(context_, *conversation);  // 404 when unknown
+    context_items = co_await std::move(items);
+    conversation_id = conversation;
+  }
+  json::array all = context_items;
+  for (const auto& i : input) all.push_back(i);
+  messages_ = chat_messages(all, instructions_);
+  // Guardrails (Llama Stack's extension): shields over the input.
+  if (const json::value* g = r.find("guardrails"); g && g->is_array() && !g->get_array().empty()) {
+    if (deps_.safety == nullptr) {
+      throw ApiError::bad_request("guardrails need a safety provider, and none is configured");
+    }
+    json::array user;
+    for (const auto& m : messages_) {
+      if (string_of(m.as_object(), "role") == "user") user.push_back(m);
+    }
+    for (const auto& shield : g->get_array()) {
+      const std::string id = shield.is_string() ? std::string(shield.get_string())
+                                                : string_of(shield.as_object(), "id");
+      auto checked = deps_.safety->run_shield(context_, id, user, json::object{});
+      apis::RunShieldResponse verdict = co_await std::move(checked);
+      if (verdict.violation && verdict.violation->violation_level == "error") {
+        guardrail_refusal = verdict.violation->user_message;
+        break;
+      }
+    }
+  }
+}
+
+async::Task<void> ResponseRun::infer() {
+  json::object chat{{"model", model_}, {"messages", messages_}};
+  const bool offer_tools =
+      !tools_.chat_tools.empty() && (max_tool_calls_ < 0 || tool_calls_ < max_tool_calls_);
+  if (offer_tools) {
+    chat["tools"] = tools_.chat_tools;
+    if (const json::value* c = request_.if_contains("tool_choice"); c && !c->is_null()) {
+      if (c->is_string()) {
+        chat["tool_choice"] = *c;
+      } else if (c->is_object() && string_of(c->get_object(), "type") == "function") {
+        chat["tool_choice"] =
+            json::object{{"type", "function"},
+                         {"function", json::object{{"name", string_of(c->get_object(), "name")}}}};
+      }
+    }
+    if (const json::value* p = request_.if_contains("parallel_tool_calls"); p && p->is_bool()) {
+      chat["parallel_tool_calls"] = *p;
+    }
+  }
+  for (const char* key : {"temperature", "top_p"}) {
+    if (const json::value* v = json_field(request_, key)) chat[key] = *v;
+  }
+  if (const json::value* m = json_field(request_, "max_output_tokens")) chat["max_tokens"] = *m;
+  if (!response_format_.is_null()) chat["response_format"] = response_format_;
+  const bool streamed = streaming;
+  chat["stream"] = streamed;
+  if (streamed) chat["stream_options"] = json::object{{"include_usage", true}};
+  apis::ChunkSink sink;
+  if (streamed) {
+    sink = [this](json::object chunk) {
+      const json::value* choices = chunk.if_contains("choices");
+      if (choices == nullptr || !choices->is_array()) return;
+      for (const auto& choice : choices->get_array()) {
+        const json::value* delta =
+            choice.is_object() ? choice.get_object().if_contains("delta") : nullptr;
+        if (delta == nullptr || !delta->is_object()) continue;
+        const json::value* text = delta->get_object().if_contains("content");
+        if (text != nullptr && text->is_string() && !text->get_string().empty()) {
+          emitter_.text_delta(std::string(text->get_string()));
+        }
+      }
+    };
+  }
+  apis::CallContext child = context_;
+  child.settle_tokens = {};
+  auto call = deps_.inference->chat_completion(child, std::move(chat), sink);
+  json::object completion = co_await std::move(call);
+  if (const json::value* u = completion.if_contains("usage"); u && u->is_object()) {
+    const json::object& usage = u->get_object();
+    if (const json::value* p = usage.if_contains("prompt_tokens"); p && p->is_int64())
+      input_tokens_ += p->get_int64();
+    if (const json::value* c = usage.if_contains("completion_tokens"); c && c->is_int64())
+      output_tokens_ += c->get_int64();
+  }
+  json::object message;
+  if (const json::value* choices = completion.if_contains("choices");
+      choices && choices->is_array() && !choices->get_array().empty() &&
+      choices->get_array()[0].is_object()) {
+    if (const json::value* m = choices->get_array()[0].get_object().if_contains("message");
+        m && m->is_object()) {
+      message = m->get_object();
+    }
+  }
+  const std::string text = string_of(message, "content");
+  if (std::optional<json::object> item = emitter_.end_message()) {
+    output_.push_back(std::move(*item));
+  } else if (!text.empty()) {
+    output_.push_back(emitter_.message(text));
+  }
+  messages_.push_back(message);
+  json::array server_calls;
+  if (const json::value* calls = message.if_contains("tool_calls"); calls && calls->is_array()) {
+    for (const auto& c : calls->get_array()) {
+      if (!c.is_object()) continue;
+      const json::object& call_object = c.get_object();
+      json::object function;
+      if (const json::value* f = call_object.if_contains("function"); f && f->is_object()) {
+        function = f->get_object();
+      }
+      const std::string name = string_of(function, "name");
+      if (name == "file_search" && tools_.file_search) {
+        server_calls.push_back(call_object);
+        continue;
+      }
+      json::object item{{"id", "fc_" + random_uuid4()},
+                        {"type", "function_call"},
+                        {"call_id", string_of(call_object, "id")},
+                        {"name", name},
+                        {"arguments", string_of(function, "arguments")},
+                        {"status", "completed"}};
+      emitter_.function_call(item);
+      output_.push_back(std::move(item));
+      client_calls_ = true;
+    }
+  }
+  for (const auto& c : server_calls) {
+    auto searched = file_search(c.as_object());
+    co_await std::move(searched);
+  }
+}
+
+async::Task<void> ResponseRun::file_search(json::object call) {
+  ++tool_calls_;
+  const std::string call_id = string_of(call, "id");
+  std::string arguments;
+  if (const json::value* f = call.if_contains("function"); f && f->is_object()) {
+    arguments = string_of(f->get_object(), "arguments");
+  }
+  std::string query;
+  try {
+    json::value args = parse_json(arguments.empty() ? "{}" : arguments);
+    if (args.is_object()) query = string_of(args.get_object(), "query");
+  } catch (const std::exception&) {
+  }
+  json::object item{{"id", "fs_" + random_uuid4()},
+                    {"type", "file_search_call"},
+                    {"status", "in_progress"},
+                    {"queries", json::array{query}},
+                    {"results", nullptr}};
+  emitter_.file_search_started(item);
+  json::array results;
+  std::string error;
+  if (query.empty()) {
+    error = "the model called file_search without a query";
+  } else if (deps_.vector_stores == nullptr) {
+    error = "vector stores are not available";
+  } else {
+    std::vector<json::object> found;
+    for (const auto& id : tools_.file_search->vector_store_ids) {
+      if (!id.is_string()) continue;
+      apis::VectorStoreSearchRequest search;
+      search.queries = {query};
+      search.max_num_results = std::clamp<std::int64_t>(tools_.file_search->max_num_results, 1, 50);
+      if (tools_.file_search->filters) search.filters = *tools_.file_search->filters;
+      if (tools_.file_search->ranking_options) {
+        const json::object& ro = *tools_.file_search->ranking_options;
+        if (const json::value* t = ro.if_contains("score_threshold"); t && t->is_number()) {
+          search.score_threshold = t->to_number<double>();
+        }
+      }
+      try {
+        auto page =
+            deps_.vector_stores->search(context_, std::string(id.get_string()), std::move(search));
+        apis::VectorStoreSearchPage answer = co_await std::move(page);
+        for (const auto& r : answer.data) {
+          found.push_back(json::object{{"file_id", r.file_id},
+                                       {"filename", r.filename},
+                                       {"score", r.score},
+                                       {"text", r.text},
+                                       {"attributes", r.attributes}});
+        }
+      } catch (const ApiError& e) {
+        if (e.status() == 499) throw;
+        error = e.what();
+      }
+    }
+    std::stable_sort(found.begin(), found.end(), [](const json::object& a, const json::object& b) {
+      return a.at("score").to_number<double>() > b.at("score").to_number<double>();
+    });
+    if (static_cast<std::int64_t>(found.size()) > tools_.file_search->max_num_results) {
+      found.resize(static_cast<std::size_t>(tools_.file_search->max_num_results));
+    }
+    for (auto& f : found) results.push_back(std::move(f));
+  }
+  item["status"] = error.empty() ? "completed" : "failed";
+  item["results"] = results;
+  emitter_.file_search_done(item);
+  output_.push_back(item);
+  messages_.push_back(
+      json::object{{"role", "tool"},
+                   {"tool_call_id", call_id},
+                   {"content", error.empty() ? file_search_text(results) : "Error: " + error}});
+}
+
+async::Task<json::object> ResponseRun::run() {
+  emitter_.response_event("response.created", snapshot("in_progress"));
+  emitter_.response_event("response.in_progress", snapshot("in_progress"));
+  try {
+    if (guardrail_refusal) {
+      json::object item{{"id", "msg_" + random_uuid4()},
+                        {"type", "message"},
+                        {"status", "completed"},
+                        {"role", "assistant"},
+                        {"content", json::array{json::object{{"type", "refusal"},
+                                                             {"refusal", *guardrail_refusal}}}}};
+      output_.push_back(item);
+    } else {
+      for (std::int64_t i = 0; i < kMaxIterations; ++i) {
+        const std::size_t before = output_.size();
+        auto step = infer();
+        co_await std::move(step);
+        bool searched = false;
+        for (std::size_t k = before; k < output_.size(); ++k) {
+          searched = searched || string_of(output_[k].as_object(), "type") == "file_search_call";
+        }
+        if (client_calls_ || !searched) break;  // a final answer, or the client's turn
+      }
+    }
+    response_ = snapshot("completed");
+    emitter_.response_event("response.completed", response_);
+  } catch (...) {
+    ApiError e = to_api_error(std::current_exception(), "response");
+    if (e.status() == 499) throw;
+    failure_ = json::object{{"code", e.status() >= 500 ? "server_error" : "invalid_request"},
+                            {"message", e.what()}};
+    error = e;
+    response_ = snapshot("failed");
+    emitter_.response_event("response.failed", response_);
+  }
+  if (context_.settle_tokens) context_.settle_tokens(input_tokens_ + output_tokens_);
+  co_return response_;
+}
+
+}  // namespace
+
+async::Task<json::object> ResponsesEngine::create_response(const apis::CallContext& context,
+                                                           json::object request,
+                                                           apis::ResponseEventSink on_event) {
+  if (deps_.inference == nullptr) throw ApiError::unavailable("responses: no inference router");
+  const bool streaming = static_cast<bool>(on_event);
+  ResponseRun run(deps_, context, std::move(request), std::move(on_event));
+  run.streaming = streaming;
+  auto prepared = run.prepare(*kv_);
+  co_await std::move(prepared);
+  auto ran = run.run();
+  json::object response = co_await std::move(ran);
+  json::array context_items = run.context_items;
+  for (const auto& i : run.input) context_items.push_back(i);
+  for (const auto& o : run.output()) context_items.push_back(o);
+  if (run.store()) {
+    json::object record{{"response", response},
+                        {"input_items", run.input},
+                        {"context", context_items},
+                        {"created_at", response.at("created_at")},
+                        {"order", std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count()}};
+    if (context.user) record["owner"] = context.user->to_json();
+    kv_->set(std::string(kPrefix) + string_of(response, "id"), to_json(record));
+  }
+  if (run.conversation_id && string_of(response, "status") == "completed") {
+    json::array added = run.input;
+    for (const auto& o : run.output()) added.push_back(o);
+    auto appended = deps_.conversations->add_items(context, *run.conversation_id, std::move(added));
+    co_await std::move(appended);
+  }
+  // Not streamed: a failure is the HTTP error (the failed response is stored).
+  if (!streaming && run.error) throw *run.error;
+  co_return response;
+}
+
+std::optional<json::object> ResponsesEngine::record(const std::string& response_id) const {
+  std::optional<std::string> stored = kv_->get(std::string(kPrefix) + response_id);
+  if (!stored) return std::nullopt;
+  json::value parsed = parse_json(*stored);
+  if (!parsed.is_object()) return std::nullopt;
+  return std::move(parsed.get_object());
+}
+
+std::optional<apis::Owner> ResponsesEngine::owner(const std::string& response_id) const {
+  std::optional<json::object> r = record(response_id);
+  if (!r) throw response_not_found(response_id);
+  const json::value* o = r->if_contains("owner");
+  return o != nullptr ? apis::Owner::from_json(*o) : std::nullopt;
+}
+
+async::Task<json::object> ResponsesEngine::get_response(const apis::CallContext&,
+                                                        std::string response_id) {
+  std::optional<json::object> r = record(response_id);
+  if (!r) throw response_not_found(response_id);
+  co_return r->at("response").as_object();
+}
+
+async::Task<json::object> ResponsesEngine::list_responses(const apis::CallContext&,
+                                                          apis::CursorQuery query) {
+  std::vector<std::pair<std::int64_t, json::object>> records;
+  for (const auto& [key, value] : kv_->scan_prefix(kPrefix)) {
+    try {
+      json::object r = parse_json(value).as_object();
+      std::optional<apis::Owner> owner;
+      if (const json::value* o = r.if_contains("owner")) owner = apis::Owner::from_json(*o);
+      const std::string id = key.substr(kPrefix.size());
+      if (query.visible && !query.visible(id, owner)) continue;
+      json::object response = r.at("response").as_object();
+      if (query.model && string_of(response, "model") != *query.model) continue;
+      const json::value* order = r.if_contains("order");
+      records.emplace_back(order && order->is_int64() ? order->get_int64() : 0,
+                           std::move(response));
+    } catch (const std::exception& e) {
+      LS_WARN(kAgents, "responses: unreadable record '{}': {}", key, e.what());
+    }
+  }
+  std::sort(records.begin(), records.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<json::object> items;
+  for (auto& r : records) items.push_back(std::move(r.second));
+  co_return cursor_list(std::move(items), query);
+}
+
+async::Task<json::object> ResponsesEngine::list_input_items(const apis::CallContext&,
+                                                            std::string response_id,
+                                                            apis::CursorQuery query) {
+  std::optional<json::object> r = record(response_id);
+  if (!r) throw response_not_found(response_id);
+  std::vector<json::object> items;
+  if (const json::value* in = r->if_contains("input_items"); in && in->is_array()) {
+    for (const auto& i : in->get_array()) {
+      if (i.is_object()) items.push_back(i.get_object());
+    }
+  }
+  co_return cursor_list(std::move(items), query);
+}
+
+async::Task<void> ResponsesEngine::delete_response(const apis::CallContext&,
+                                                   std::string response_id) {
+  if (!record(response_id)) throw response_not_found(response_id);
+  kv_->remove(std::string(kPrefix) + response_id);
+  co_return;
+}
+
+}  // namespace llama_stack::providers::inline_::agents
