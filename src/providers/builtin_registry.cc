@@ -7,6 +7,7 @@
 #include "providers/inline/tool_runtime/rag_runtime.h"
 #include "providers/remote/inference/remote_inference.h"
 #include "providers/remote/safety/bedrock.h"
+#include "providers/remote/tool_runtime/model_context_protocol.h"
 #include "providers/utils/document_text.h"
 
 namespace llama_stack::registry {
@@ -27,6 +28,7 @@ std::vector<providers::ProviderSpec> builtin_provider_specs() {
       providers::inline_::rag_runtime_spec(),
       providers::inline_::localfs_spec(),
       providers::inline_::meta_reference_agents_spec(),
+      providers::remote::model_context_protocol_spec(),
   };
 }
 
