@@ -8,6 +8,7 @@
 #include "providers/remote/inference/remote_inference.h"
 #include "providers/remote/safety/bedrock.h"
 #include "providers/remote/tool_runtime/model_context_protocol.h"
+#include "providers/remote/tool_runtime/web_search.h"
 #include "providers/utils/document_text.h"
 
 namespace llama_stack::registry {
@@ -29,6 +30,8 @@ std::vector<providers::ProviderSpec> builtin_provider_specs() {
       providers::inline_::localfs_spec(),
       providers::inline_::meta_reference_agents_spec(),
       providers::remote::model_context_protocol_spec(),
+      providers::remote::tavily_search_spec(),
+      providers::remote::brave_search_spec(),
   };
 }
 
