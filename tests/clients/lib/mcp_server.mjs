@@ -33,7 +33,7 @@ export async function startMcpServer() {
     port,
     url: `http://127.0.0.1:${port}/mcp`,
     stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', resolve);
       child.kill('SIGTERM');
     }),

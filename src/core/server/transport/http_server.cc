@@ -426,10 +426,11 @@ struct HttpServer::Impl {
       auto sink = std::make_shared<ChannelSink>(channel);
       auto exchange = std::make_shared<Exchange>(std::move(request), sink);
       core.dispatch(exchange);
-      // Handlers that answered at once (most but inference) need no watch.
-      if (!sink->answered()) watch_client(stream, watch, sink, channel);
+      // Handlers that answered at once (most but inference) need no watch;
+      // one still streaming (an agent turn sends turn_start at once) does.
+      if (!sink->finished()) watch_client(stream, watch, sink, channel);
       const bool reuse =
-          co_await relay(stream, *channel, *sink, *watch, *watchdog, buffer, keep_alive, head);
+          co_await relay(stream, channel, sink, watch, *watchdog, buffer, keep_alive, head);
       if (!reuse || stopping) co_return;
     }
   }
@@ -507,9 +508,14 @@ struct HttpServer::Impl {
   // Writes the handler's answer as it comes; true when the connection may
   // serve another request.
   template <typename Stream>
-  asio::awaitable<bool> relay(Stream& stream, EventChannel& channel, ChannelSink& sink,
-                              ClientWatch& watch, transport::Watchdog& watchdog,
-                              beast::flat_buffer& buffer, bool keep_alive, bool head_request) {
+  asio::awaitable<bool> relay(Stream& stream, const std::shared_ptr<EventChannel>& channel_ptr,
+                              const std::shared_ptr<ChannelSink>& sink_ptr,
+                              const std::shared_ptr<ClientWatch>& watch_ptr,
+                              transport::Watchdog& watchdog, beast::flat_buffer& buffer,
+                              bool keep_alive, bool head_request) {
+    EventChannel& channel = *channel_ptr;
+    ChannelSink& sink = *sink_ptr;
+    ClientWatch& watch = *watch_ptr;
     bool started = false;
     for (;;) {
       auto [rec, event] = co_await channel.async_receive(kUseTuple);
@@ -570,6 +576,9 @@ struct HttpServer::Impl {
         watchdog.disarm();
         co_return reuse;
       }
+      // A stream that goes on (an agent turn waiting for its model between
+      // events): keep watching the client, so that a hang-up cancels it.
+      if (!sink.finished()) watch_client(stream, watch_ptr, sink_ptr, channel_ptr);
     }
   }
 

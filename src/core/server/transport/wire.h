@@ -59,6 +59,7 @@ class ChannelSink final : public ResponseSink {
   explicit ChannelSink(std::shared_ptr<EventChannel> channel) : channel_(std::move(channel)) {}
 
   void send(HttpResponse response) override {
+    finished_.store(true, std::memory_order_release);
     push(Event{Event::Kind::kResponse, std::move(response)});
   }
   void start_stream(int status, Headers headers, std::string content_type) override {
@@ -79,9 +80,13 @@ class ChannelSink final : public ResponseSink {
     });
   }
   void end_stream() override {
+    finished_.store(true, std::memory_order_release);
     update([](StreamNews& news) { news.ended = true; });
   }
-  void abort() override { push(Event{Event::Kind::kAbort, {}}); }
+  void abort() override {
+    finished_.store(true, std::memory_order_release);
+    push(Event{Event::Kind::kAbort, {}});
+  }
 
   void post(std::function<void()> task) override {
     asio::post(channel_->get_executor(), std::move(task));
@@ -102,6 +107,8 @@ class ChannelSink final : public ResponseSink {
   bool cancelled() const override { return cancelled_.load(); }
   // True once the handler sent anything (a response, or stream news).
   bool answered() const { return pushed_.load(std::memory_order_acquire); }
+  // True once the answer is complete (a response, or a stream's end or abort).
+  bool finished() const { return finished_.load(std::memory_order_acquire); }
   void on_cancel(std::function<void()> callback) override {
     std::unique_lock lock(mutex_);
     if (cancelled_) {
@@ -144,6 +151,7 @@ class ChannelSink final : public ResponseSink {
   std::shared_ptr<EventChannel> channel_;
   std::atomic<bool> cancelled_{false};
   std::atomic<bool> pushed_{false};
+  std::atomic<bool> finished_{false};
   std::mutex mutex_;
   StreamNews news_;        // guarded by mutex_
   bool notified_ = false;  // a kStream event is queued and not yet taken
