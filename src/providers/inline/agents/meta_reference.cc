@@ -165,10 +165,14 @@ class MetaReferenceAgents final : public AgentsProvider {
       kv = storage::make_namespaced_kvstore(kv, *config_.persistence_store.namespace_);
     }
     store_ = std::make_unique<AgentStore>(kv);
-    responses_ = std::make_unique<ResponsesEngine>(*context_.deps, std::move(kv));
     http::ClientOptions options;
     options.read_timeout = std::chrono::seconds(config_.documents.fetch_timeout_seconds);
     client_ = http::HttpClient::create(*context_.runtime, options);
+    http::ClientOptions mcp_options;  // MCP servers of Responses' `mcp` tools
+    mcp_options.read_timeout = std::chrono::seconds(60);
+    responses_ = std::make_unique<ResponsesEngine>(
+        *context_.deps, std::move(kv), http::HttpClient::create(*context_.runtime, mcp_options),
+        context_.provider_id);
     LS_INFO(kAgents, "{} (inline::meta-reference): {} agent(s) in {}", context_.provider_id,
             store_->agents().size(), config_.persistence_store.db_path);
   }

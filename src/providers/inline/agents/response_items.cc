@@ -173,10 +173,49 @@ ResponseTools response_tools(const json::value* tools) {
                     {"type", "object"},
                     {"properties", json::object{{"query", json::object{{"type", "string"}}}}},
                     {"required", json::array{"query"}}}}}}});
+    } else if (type == "web_search" || type == "web_search_preview") {
+      out.web_search = true;
+      out.chat_tools.push_back(json::object{
+          {"type", "function"},
+          {"function",
+           json::object{{"name", "web_search"},
+                        {"description", "Search the web for current information."},
+                        {"parameters",
+                         json::object{{"type", "object"},
+                                      {"properties",
+                                       json::object{{"query", json::object{{"type", "string"}}}}},
+                                      {"required", json::array{"query"}}}}}}});
+    } else if (type == "mcp") {
+      McpTool mcp;
+      mcp.server_label = r.required_string("server_label");
+      mcp.server_url = r.required_string("server_url");
+      if (auto h = r.find_object("headers")) mcp.headers = h->object();
+      if (auto a = r.optional_string("authorization"))
+        mcp.headers["Authorization"] = "Bearer " + *a;
+      if (const json::value* allowed = r.find("allowed_tools"); allowed && !allowed->is_null()) {
+        const json::value* names = allowed;
+        if (allowed->is_object()) names = allowed->get_object().if_contains("tool_names");
+        if (names == nullptr || !names->is_array()) {
+          throw JsonFieldError(field + ".allowed_tools",
+                               "Field '" + field + ".allowed_tools' must be a list of tool names");
+        }
+        mcp.allowed_tools.emplace();
+        for (const auto& n : names->get_array()) {
+          if (n.is_string()) mcp.allowed_tools->insert(std::string(n.get_string()));
+        }
+      }
+      if (const json::value* approval = r.find("require_approval");
+          approval != nullptr && !(approval->is_string() && approval->get_string() == "never")) {
+        throw JsonFieldError(field + ".require_approval",
+                             "Field '" + field +
+                                 ".require_approval': only 'never' is supported "
+                                 "(approval requests are not built yet)");
+      }
+      out.mcp.push_back(std::move(mcp));
     } else {
       throw JsonFieldError(field + ".type", "Field '" + field + ".type': tool type '" + type +
                                                 "' is not available in this build (function, "
-                                                "file_search)");
+                                                "file_search, web_search, mcp)");
     }
   }
   return out;
@@ -301,16 +340,26 @@ void ResponseEmitter::function_call(const json::object& item) {
   emit("response.output_item.done", json::object{{"output_index", index}, {"item", item}});
 }
 
-void ResponseEmitter::file_search_started(const json::object& item) {
+void ResponseEmitter::tool_started(const json::object& item, std::string_view prefix,
+                                   std::initializer_list<std::string_view> states) {
   emit("response.output_item.added", json::object{{"output_index", output_index_}, {"item", item}});
-  emit("response.file_search_call.in_progress",
-       json::object{{"item_id", item.at("id")}, {"output_index", output_index_}});
-  emit("response.file_search_call.searching",
-       json::object{{"item_id", item.at("id")}, {"output_index", output_index_}});
+  for (std::string_view state : states) {
+    emit(std::string(prefix) + "." + std::string(state),
+         json::object{{"item_id", item.at("id")}, {"output_index", output_index_}});
+  }
 }
 
-void ResponseEmitter::file_search_done(const json::object& item) {
-  emit("response.file_search_call.completed",
+void ResponseEmitter::mcp_arguments(const json::object& item) {
+  emit("response.mcp_call_arguments.delta", json::object{{"item_id", item.at("id")},
+                                                         {"output_index", output_index_},
+                                                         {"delta", item.at("arguments")}});
+  emit("response.mcp_call_arguments.done", json::object{{"item_id", item.at("id")},
+                                                        {"output_index", output_index_},
+                                                        {"arguments", item.at("arguments")}});
+}
+
+void ResponseEmitter::tool_done(const json::object& item, std::string_view prefix, bool failed) {
+  emit(std::string(prefix) + (failed ? ".failed" : ".completed"),
        json::object{{"item_id", item.at("id")}, {"output_index", output_index_}});
   emit("response.output_item.done", json::object{{"output_index", output_index_}, {"item", item}});
   ++output_index_;

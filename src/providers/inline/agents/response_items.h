@@ -7,7 +7,9 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "llama_stack/apis/responses.h"
 
@@ -29,9 +31,20 @@ struct FileSearchTool {
   std::optional<json::object> ranking_options;
 };
 
+// An `mcp` tool: a server whose tools are listed when the response starts.
+struct McpTool {
+  std::string server_label;
+  std::string server_url;
+  json::object headers;
+  std::optional<std::set<std::string>> allowed_tools;
+};
+
 struct ResponseTools {
   json::array chat_tools;                     // what the model is offered
   std::optional<FileSearchTool> file_search;  // offered as the function "file_search"
+  bool web_search = false;                    // offered as the function "web_search"
+  std::vector<McpTool> mcp;
+  std::map<std::string, std::size_t> mcp_tool_server;  // a listed MCP tool → its server
 };
 // 400 naming the field for a bad tool, or a type this build does not run yet.
 ResponseTools response_tools(const json::value* tools);
@@ -56,10 +69,15 @@ class ResponseEmitter {
   // A finished message without deltas (non-streamed inference).
   json::object message(const std::string& text);
   void function_call(const json::object& item);
-  // A file_search_call: added, in_progress, searching (before the search).
-  void file_search_started(const json::object& item);
-  // … completed, done (after it).
-  void file_search_done(const json::object& item);
+  // A server-side tool's item (file_search_call, web_search_call, mcp_call,
+  // mcp_list_tools): output_item.added and `<prefix>.<state>` for each of
+  // `states` (in_progress, searching, …) before it runs; then
+  // `<prefix>.completed` or `.failed` and output_item.done after.
+  void tool_started(const json::object& item, std::string_view prefix,
+                    std::initializer_list<std::string_view> states);
+  void tool_done(const json::object& item, std::string_view prefix, bool failed);
+  // mcp_call arguments, as OpenAI streams them.
+  void mcp_arguments(const json::object& item);
   std::int64_t next_output_index() const { return output_index_; }
 
  private:

@@ -8,6 +8,7 @@
 #include "core/util/ids.h"
 #include "core/util/json.h"
 #include "providers/inline/agents/response_items.h"
+#include "providers/utils/mcp_client.h"
 
 namespace llama_stack::providers::inline_::agents {
 namespace {
@@ -54,9 +55,13 @@ json::object cursor_list(std::vector<json::object> items, const apis::CursorQuer
 // One response: the state of the loop, and the coroutine that runs it.
 class ResponseRun {
  public:
-  ResponseRun(const ProviderDeps& deps, const apis::CallContext& context, json::object request,
-              apis::ResponseEventSink sink)
-      : deps_(deps), context_(context), request_(std::move(request)), emitter_(std::move(sink)) {}
+  ResponseRun(const ProviderDeps& deps, utils::McpClient& mcp, const apis::CallContext& context,
+              json::object request, apis::ResponseEventSink sink)
+      : deps_(deps),
+        mcp_(mcp),
+        context_(context),
+        request_(std::move(request)),
+        emitter_(std::move(sink)) {}
 
   // Parses the request (400s before anything runs) and builds the context.
   async::Task<void> prepare(storage::KVStore& kv);
@@ -79,9 +84,15 @@ class ResponseRun {
  private:
   async::Task<void> infer();
   async::Task<void> file_search(json::object call);
+  async::Task<void> web_search(json::object call);
+  async::Task<void> mcp_call(json::object call);
+  // Lists each `mcp` tool's server (an mcp_list_tools item each) and offers
+  // their (allowed) tools to the model.
+  async::Task<void> list_mcp_tools();
   json::object snapshot(std::string_view status) const;
 
   const ProviderDeps& deps_;
+  utils::McpClient& mcp_;
   const apis::CallContext& context_;
   json::object request_;
   ResponseEmitter emitter_;
@@ -294,7 +305,8 @@ async::Task<void> ResponseRun::infer() {
         function = f->get_object();
       }
       const std::string name = string_of(function, "name");
-      if (name == "file_search" && tools_.file_search) {
+      if ((name == "file_search" && tools_.file_search) ||
+          (name == "web_search" && tools_.web_search) || tools_.mcp_tool_server.count(name) > 0) {
         server_calls.push_back(call_object);
         continue;
       }
@@ -310,8 +322,18 @@ async::Task<void> ResponseRun::infer() {
     }
   }
   for (const auto& c : server_calls) {
-    auto searched = file_search(c.as_object());
-    co_await std::move(searched);
+    const json::object& call_object = c.as_object();
+    const std::string name = string_of(call_object.at("function").as_object(), "name");
+    if (name == "file_search" && tools_.file_search) {
+      auto searched = file_search(call_object);
+      co_await std::move(searched);
+    } else if (name == "web_search" && tools_.web_search) {
+      auto searched = web_search(call_object);
+      co_await std::move(searched);
+    } else {
+      auto called = mcp_call(call_object);
+      co_await std::move(called);
+    }
   }
 }
 
@@ -333,7 +355,7 @@ async::Task<void> ResponseRun::file_search(json::object call) {
                     {"status", "in_progress"},
                     {"queries", json::array{query}},
                     {"results", nullptr}};
-  emitter_.file_search_started(item);
+  emitter_.tool_started(item, "response.file_search_call", {"in_progress", "searching"});
   json::array results;
   std::string error;
   if (query.empty()) {
@@ -380,12 +402,187 @@ async::Task<void> ResponseRun::file_search(json::object call) {
   }
   item["status"] = error.empty() ? "completed" : "failed";
   item["results"] = results;
-  emitter_.file_search_done(item);
+  emitter_.tool_done(item, "response.file_search_call", !error.empty());
   output_.push_back(item);
   messages_.push_back(
       json::object{{"role", "tool"},
                    {"tool_call_id", call_id},
                    {"content", error.empty() ? file_search_text(results) : "Error: " + error}});
+}
+
+namespace {
+
+http::Headers headers_of(const json::object& headers) {
+  http::Headers out;
+  for (const auto& [k, v] : headers) {
+    if (v.is_string()) out.set(std::string(k), std::string(v.get_string()));
+  }
+  return out;
+}
+
+// The text of MCP or tool-runtime content items.
+std::string content_text(const json::value& content) {
+  if (content.is_string()) return std::string(content.get_string());
+  std::string text;
+  if (content.is_array()) {
+    for (const auto& c : content.get_array()) {
+      if (c.is_object() && string_of(c.get_object(), "type") == "text") {
+        if (!text.empty()) text += "\n";
+        text += string_of(c.get_object(), "text");
+      }
+    }
+  }
+  return text;
+}
+
+std::string call_argument(const json::object& call, std::string_view key) {
+  const json::value* f = call.if_contains("function");
+  if (f == nullptr || !f->is_object()) return "";
+  try {
+    json::value args = parse_json(string_of(f->get_object(), "arguments"));
+    if (args.is_object()) return string_of(args.get_object(), key);
+  } catch (const std::exception&) {
+  }
+  return "";
+}
+
+}  // namespace
+
+async::Task<void> ResponseRun::list_mcp_tools() {
+  for (std::size_t i = 0; i < tools_.mcp.size(); ++i) {
+    const McpTool& server = tools_.mcp[i];
+    json::object item{{"id", "mcpl_" + random_uuid4()},
+                      {"type", "mcp_list_tools"},
+                      {"server_label", server.server_label},
+                      {"tools", json::array{}}};
+    emitter_.tool_started(item, "response.mcp_list_tools", {"in_progress"});
+    std::string error;
+    try {
+      auto listed = mcp_.list_tools(context_, server.server_url, headers_of(server.headers));
+      std::vector<json::object> tools = co_await std::move(listed);
+      json::array described;
+      for (const auto& t : tools) {
+        const std::string name = string_of(t, "name");
+        if (name.empty() || (server.allowed_tools && server.allowed_tools->count(name) == 0)) {
+          continue;
+        }
+        json::value schema = t.contains("inputSchema")
+                                 ? t.at("inputSchema")
+                                 : json::value(json::object{{"type", "object"}});
+        described.push_back(json::object{{"name", name},
+                                         {"description", field_or_null(t, "description")},
+                                         {"input_schema", schema}});
+        json::object function{{"name", name}, {"parameters", schema}};
+        if (const json::value* d = t.if_contains("description"); d && d->is_string()) {
+          function["description"] = *d;
+        }
+        tools_.chat_tools.push_back(
+            json::object{{"type", "function"}, {"function", std::move(function)}});
+        tools_.mcp_tool_server[name] = i;
+      }
+      item["tools"] = std::move(described);
+    } catch (const ApiError& e) {
+      if (e.status() == 499) throw;
+      error = e.what();
+      item["error"] = error;
+    }
+    emitter_.tool_done(item, "response.mcp_list_tools", !error.empty());
+    output_.push_back(std::move(item));
+    if (!error.empty()) {
+      throw ApiError(502, "MCP server '" + server.server_label + "': " + error);
+    }
+  }
+}
+
+async::Task<void> ResponseRun::web_search(json::object call) {
+  ++tool_calls_;
+  const std::string query = call_argument(call, "query");
+  json::object item{{"id", "ws_" + random_uuid4()},
+                    {"type", "web_search_call"},
+                    {"status", "in_progress"},
+                    {"action", json::object{{"type", "search"}, {"query", query}}}};
+  emitter_.tool_started(item, "response.web_search_call", {"in_progress", "searching"});
+  std::string text;
+  bool failed = false;
+  if (deps_.tool_runtime == nullptr) {
+    text = "Error: web search is not available (no tool_runtime provider)";
+    failed = true;
+  } else {
+    apis::CallContext child = context_;
+    child.settle_tokens = {};
+    try {
+      const std::string tool = "web_search";  // the call keeps a reference: not a temporary
+      auto invoked = deps_.tool_runtime->invoke_tool(child, tool, json::object{{"query", query}});
+      apis::ToolInvocationResult result = co_await std::move(invoked);
+      text = content_text(result.content);
+      if (result.error_message) {
+        text = "Error: " + *result.error_message;
+        failed = true;
+      }
+    } catch (const ApiError& e) {
+      if (e.status() == 499) throw;
+      text = std::string("Error: ") + e.what();
+      failed = true;
+    }
+  }
+  item["status"] = failed ? "failed" : "completed";
+  emitter_.tool_done(item, "response.web_search_call", failed);
+  output_.push_back(item);
+  messages_.push_back(
+      json::object{{"role", "tool"}, {"tool_call_id", string_of(call, "id")}, {"content", text}});
+}
+
+async::Task<void> ResponseRun::mcp_call(json::object call) {
+  ++tool_calls_;
+  const json::object& function = call.at("function").as_object();
+  const std::string name = string_of(function, "name");
+  const McpTool& server = tools_.mcp[tools_.mcp_tool_server.at(name)];
+  const std::string arguments = string_of(function, "arguments");
+  json::object item{{"id", "mcp_" + random_uuid4()},
+                    {"type", "mcp_call"},
+                    {"server_label", server.server_label},
+                    {"name", name},
+                    {"arguments", arguments},
+                    {"output", nullptr},
+                    {"error", nullptr}};
+  emitter_.tool_started(item, "response.mcp_call", {"in_progress"});
+  emitter_.mcp_arguments(item);
+  std::string text;
+  bool failed = false;
+  json::object args;
+  try {
+    json::value parsed = parse_json(arguments.empty() ? "{}" : arguments);
+    if (!parsed.is_object()) throw std::runtime_error("not an object");
+    args = std::move(parsed.get_object());
+  } catch (const std::exception&) {
+    text = "Error: the arguments of the call to '" + name + "' are not a JSON object";
+    failed = true;
+  }
+  if (!failed) {
+    try {
+      auto called = mcp_.call_tool(context_, server.server_url, headers_of(server.headers), name,
+                                   std::move(args));
+      json::object result = co_await std::move(called);
+      text = content_text(result.contains("content") ? result.at("content") : json::value());
+      if (const json::value* e = result.if_contains("isError");
+          e && e->is_bool() && e->get_bool()) {
+        failed = true;
+      }
+    } catch (const ApiError& e) {
+      if (e.status() == 499) throw;
+      text = std::string("Error: ") + e.what();
+      failed = true;
+    }
+  }
+  if (failed) {
+    item["error"] = text;
+  } else {
+    item["output"] = text;
+  }
+  emitter_.tool_done(item, "response.mcp_call", failed);
+  output_.push_back(item);
+  messages_.push_back(
+      json::object{{"role", "tool"}, {"tool_call_id", string_of(call, "id")}, {"content", text}});
 }
 
 async::Task<json::object> ResponseRun::run() {
@@ -401,13 +598,19 @@ async::Task<json::object> ResponseRun::run() {
                                                              {"refusal", *guardrail_refusal}}}}};
       output_.push_back(item);
     } else {
+      if (!tools_.mcp.empty()) {
+        auto listed = list_mcp_tools();
+        co_await std::move(listed);
+      }
       for (std::int64_t i = 0; i < kMaxIterations; ++i) {
         const std::size_t before = output_.size();
         auto step = infer();
         co_await std::move(step);
         bool searched = false;
         for (std::size_t k = before; k < output_.size(); ++k) {
-          searched = searched || string_of(output_[k].as_object(), "type") == "file_search_call";
+          const std::string type = string_of(output_[k].as_object(), "type");
+          searched = searched || type == "file_search_call" || type == "web_search_call" ||
+                     type == "mcp_call";
         }
         if (client_calls_ || !searched) break;  // a final answer, or the client's turn
       }
@@ -434,7 +637,7 @@ async::Task<json::object> ResponsesEngine::create_response(const apis::CallConte
                                                            apis::ResponseEventSink on_event) {
   if (deps_.inference == nullptr) throw ApiError::unavailable("responses: no inference router");
   const bool streaming = static_cast<bool>(on_event);
-  ResponseRun run(deps_, context, std::move(request), std::move(on_event));
+  ResponseRun run(deps_, *mcp_, context, std::move(request), std::move(on_event));
   run.streaming = streaming;
   auto prepared = run.prepare(*kv_);
   co_await std::move(prepared);

@@ -1,8 +1,7 @@
-// remote::model-context-protocol: tool groups served by MCP servers over
-// the Streamable HTTP transport (MCP 2025-03-26): JSON-RPC POSTed to the
-// group's mcp_endpoint.uri, answered as JSON or as an SSE stream; a session
-// (initialize → notifications/initialized, Mcp-Session-Id) per operation,
-// then tools/list (following nextCursor) or tools/call.
+// remote::model-context-protocol: tool groups served by MCP servers (the
+// group's mcp_endpoint.uri) over the Streamable HTTP transport
+// (providers/utils/mcp_client.h): tools/list becomes the group's ToolDefs
+// (parameters from each tool's inputSchema), tools/call an invocation.
 //
 // Headers for an endpoint (e.g. Authorization) come from the caller's
 // X-LlamaStack-Provider-Data `mcp_headers: {<uri>: {<header>: <value>}}`, as
@@ -17,8 +16,7 @@
 #include "core/log/log.h"
 #include "core/util/api_error.h"
 #include "core/util/json.h"
-#include "llama_stack/async/bridge.h"
-#include "providers/utils/upstream.h"
+#include "providers/utils/mcp_client.h"
 
 namespace llama_stack::providers::remote {
 namespace {
@@ -26,8 +24,6 @@ namespace {
 using config::ConfigNode;
 using config::Diagnostics;
 using config::MapReader;
-
-constexpr std::string_view kProtocolVersion = "2025-03-26";
 
 struct McpConfig {
   std::int64_t timeout_seconds = 60;
@@ -46,56 +42,6 @@ std::string string_of(const json::object& o, std::string_view key) {
   return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
-// The JSON-RPC message answering `id` in a body that is JSON or SSE.
-std::optional<json::object> rpc_answer(const std::string& body, std::string_view content_type,
-                                       std::int64_t id) {
-  auto matches = [&](const json::value& v) -> std::optional<json::object> {
-    if (!v.is_object()) return std::nullopt;
-    const json::value* i = v.get_object().if_contains("id");
-    if (i != nullptr && i->is_int64() && i->get_int64() == id) return v.get_object();
-    return std::nullopt;
-  };
-  if (content_type.find("text/event-stream") == std::string_view::npos) {
-    json::value v = parse_json(body);
-    if (v.is_array()) {
-      for (const auto& m : v.get_array()) {
-        if (auto a = matches(m)) return a;
-      }
-      return std::nullopt;
-    }
-    return matches(v);
-  }
-  // SSE: events separated by blank lines; their data lines joined.
-  std::size_t pos = 0;
-  std::string data;
-  auto flush = [&]() -> std::optional<json::object> {
-    if (data.empty()) return std::nullopt;
-    std::optional<json::object> found;
-    try {
-      found = matches(parse_json(data));
-    } catch (const std::exception&) {
-    }
-    data.clear();
-    return found;
-  };
-  while (pos <= body.size()) {
-    std::size_t end = body.find('\n', pos);
-    if (end == std::string::npos) end = body.size();
-    std::string_view line(body.data() + pos, end - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) {
-      if (auto a = flush()) return a;
-    } else if (line.starts_with("data:")) {
-      std::string_view d = line.substr(5);
-      if (d.starts_with(' ')) d.remove_prefix(1);
-      if (!data.empty()) data += '\n';
-      data += d;
-    }
-    pos = end + 1;
-  }
-  return flush();
-}
-
 class McpToolRuntime final : public ToolRuntimeProvider {
  public:
   McpToolRuntime(ProviderContext context, McpConfig config)
@@ -104,7 +50,8 @@ class McpToolRuntime final : public ToolRuntimeProvider {
   void initialize() override {
     http::ClientOptions options;
     options.read_timeout = std::chrono::seconds(config_.timeout_seconds);
-    client_ = http::HttpClient::create(*context_.runtime, options);
+    mcp_ = std::make_unique<utils::McpClient>(http::HttpClient::create(*context_.runtime, options),
+                                              context_.provider_id);
   }
 
   void register_toolgroup(const apis::ToolGroup& group) override {
@@ -116,29 +63,11 @@ class McpToolRuntime final : public ToolRuntimeProvider {
 
   async::Task<std::vector<apis::ToolDef>> list_runtime_tools(
       const apis::CallContext& context, const apis::ToolGroup& group) override {
-    Session session;
-    session.uri = endpoint(group);
-    session.headers = headers_for(context, session.uri);
-    auto opened = open(context, session);
-    co_await std::move(opened);
+    const std::string uri = endpoint(group);
+    auto listed = mcp_->list_tools(context, uri, headers_for(context, uri));
+    std::vector<json::object> found = co_await std::move(listed);
     std::vector<apis::ToolDef> tools;
-    std::optional<std::string> cursor;
-    for (int page = 0; page < 100; ++page) {
-      json::object params;
-      if (cursor) params["cursor"] = *cursor;
-      auto listed = rpc(context, session, "tools/list", std::move(params));
-      json::object result = co_await std::move(listed);
-      if (const json::value* t = result.if_contains("tools"); t && t->is_array()) {
-        for (const auto& tool : t->get_array()) {
-          if (tool.is_object()) tools.push_back(tool_def(tool.get_object(), session.uri));
-        }
-      }
-      cursor.reset();
-      if (const json::value* next = result.if_contains("nextCursor"); next && next->is_string()) {
-        cursor = std::string(next->get_string());
-      }
-      if (!cursor) break;
-    }
+    for (const auto& tool : found) tools.push_back(tool_def(tool, uri));
     co_return tools;
   }
 
@@ -146,14 +75,10 @@ class McpToolRuntime final : public ToolRuntimeProvider {
                                                       const apis::ToolGroup& group,
                                                       const std::string& tool_name,
                                                       json::object kwargs) override {
-    Session session;
-    session.uri = endpoint(group);
-    session.headers = headers_for(context, session.uri);
-    auto opened = open(context, session);
-    co_await std::move(opened);
+    const std::string uri = endpoint(group);
     kwargs.erase("session_id");  // the agent loop's, not the tool's
-    auto called = rpc(context, session, "tools/call",
-                      json::object{{"name", tool_name}, {"arguments", std::move(kwargs)}});
+    auto called =
+        mcp_->call_tool(context, uri, headers_for(context, uri), tool_name, std::move(kwargs));
     json::object result = co_await std::move(called);
     apis::ToolInvocationResult out;
     json::array content;
@@ -182,13 +107,6 @@ class McpToolRuntime final : public ToolRuntimeProvider {
   }
 
  private:
-  struct Session {
-    std::string uri;
-    http::Headers headers;
-    std::string id;  // Mcp-Session-Id
-    std::int64_t next_id = 1;
-  };
-
   static std::string endpoint(const apis::ToolGroup& group) {
     if (!group.mcp_endpoint) {
       throw ApiError::bad_request("Tool group '" + group.identifier + "' has no mcp_endpoint");
@@ -244,85 +162,9 @@ class McpToolRuntime final : public ToolRuntimeProvider {
     return def;
   }
 
-  async::Task<void> open(const apis::CallContext& context, Session& session) {
-    auto initialized =
-        rpc(context, session, "initialize",
-            json::object{{"protocolVersion", kProtocolVersion},
-                         {"capabilities", json::object{}},
-                         {"clientInfo", json::object{{"name", "llama-stack-cpp"},
-                                                     {"version", LLAMA_STACK_VERSION}}}});
-    co_await std::move(initialized);
-    auto notified = post(context, session,
-                         json::object{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}});
-    co_await std::move(notified);
-  }
-
-  // One POST; the answer as (head, body).
-  async::Task<http::ClientResult> post(const apis::CallContext& context, Session& session,
-                                       json::object message) {
-    http::ClientRequest request;
-    request.method = "POST";
-    request.url = session.uri;
-    request.headers = session.headers;
-    request.headers.set("content-type", "application/json");
-    request.headers.set("accept", "application/json, text/event-stream");
-    request.headers.set("mcp-protocol-version", std::string(kProtocolVersion));
-    if (!session.id.empty()) request.headers.set("mcp-session-id", session.id);
-    request.body = to_json(message);
-    auto start = [&](async::Resolver<http::ClientResult> resolve) -> async::CancelFn {
-      auto handle = client_->fetch(
-          std::move(request), [resolve](http::ClientResult r) { resolve.value(std::move(r)); });
-      return utils::cancel_of(handle);
-    };
-    auto operation =
-        async::from_callback<http::ClientResult>(context.executor, context.stop, std::move(start));
-    http::ClientResult result = co_await operation;
-    if (result.error) {
-      ApiError e = utils::transport_error(context_.provider_id, *result.error);
-      throw ApiError(e.status(), "MCP server " + session.uri + ": " + e.what());
-    }
-    if (auto sid = result.headers.get("mcp-session-id")) session.id = std::string(*sid);
-    if (result.status < 200 || result.status >= 300) {
-      throw ApiError::bad_gateway("MCP server " + session.uri + " answered HTTP " +
-                                  std::to_string(result.status) +
-                                  (result.body.empty() ? "" : ": " + result.body.substr(0, 200)));
-    }
-    co_return result;
-  }
-
-  async::Task<json::object> rpc(const apis::CallContext& context, Session& session,
-                                std::string method, json::object params) {
-    const std::int64_t id = session.next_id++;
-    auto posted = post(
-        context, session,
-        json::object{
-            {"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}});
-    http::ClientResult result = co_await std::move(posted);
-    std::optional<json::object> answer;
-    try {
-      answer = rpc_answer(result.body, result.headers.get("content-type").value_or(""), id);
-    } catch (const std::exception& e) {
-      throw ApiError::bad_gateway("MCP server " + session.uri + " answered " + method +
-                                  " with malformed JSON: " + e.what());
-    }
-    if (!answer) {
-      throw ApiError::bad_gateway("MCP server " + session.uri + " sent no answer to " + method);
-    }
-    if (const json::value* e = answer->if_contains("error"); e && e->is_object()) {
-      throw ApiError::bad_gateway("MCP server " + session.uri + ": " + method +
-                                  " failed: " + string_of(e->get_object(), "message"));
-    }
-    const json::value* r = answer->if_contains("result");
-    if (r == nullptr || !r->is_object()) {
-      throw ApiError::bad_gateway("MCP server " + session.uri + " answered " + method +
-                                  " without a result");
-    }
-    co_return r->get_object();
-  }
-
   ProviderContext context_;
   McpConfig config_;
-  std::shared_ptr<http::HttpClient> client_;
+  std::unique_ptr<utils::McpClient> mcp_;
 };
 
 }  // namespace
