@@ -134,7 +134,7 @@ test('openai SDK: streamed responses follow the event sequence its helpers accum
   }
 }));
 
-test('file_search over a vector store runs server-side; guardrails refuse unsafe input', withServerLog(() => server, async () => {
+test('file_search over a vector store runs server-side; guardrails refuse unsafe input and output', withServerLog(() => server, async () => {
   const c = openai();
   const file = await c.files.create({ file: await toFile(Buffer.from('Orchids need bright indirect light.'), 'orchids.txt'), purpose: 'assistants' });
   const store = await c.vectorStores.create({ name: 'plants', file_ids: [file.id], embedding_model: 'bow-embed' });
@@ -167,6 +167,21 @@ test('file_search over a vector store runs server-side; guardrails refuse unsafe
   assert.equal(refused.output[0].content[0].type, 'refusal');
   const allowed = await c.responses.create({ model: MODEL, input: 'hello', guardrails: ['llama-guard'] });
   assert.equal(allowed.output_text, 'Hello from llama3.2:3b! You said: hello');
+  // The output is checked too: a safe input whose answer is not (a tool's result echoed).
+  const call = await c.responses.create({ model: MODEL, input: 'call tool get_weather', tools: [weather] });
+  const fc = call.output.find((o) => o.type === 'function_call');
+  const followUp = (stream) => c.responses.create({
+    model: MODEL, previous_response_id: call.id, tools: [weather], guardrails: ['llama-guard'], stream,
+    input: [{ type: 'function_call_output', call_id: fc.call_id, output: 'they kill the process' }],
+  });
+  const blocked = await followUp(false);
+  assert.equal(blocked.output[0].content[0].type, 'refusal');
+  assert.doesNotMatch(JSON.stringify(blocked.output), /kill the process/);
+  const events = [];
+  for await (const e of await followUp(true)) events.push(e);
+  assert.ok(!events.some((e) => e.type === 'response.output_text.delta'), 'nothing unsafe is streamed');
+  assert.ok(events.some((e) => e.type === 'response.refusal.done'));
+  assert.equal(events.at(-1).response.output[0].content[0].type, 'refusal');
 }));
 
 test('llama-stack-client 0.7.3: conversations carry the context of responses', withServerLog(() => server, async () => {

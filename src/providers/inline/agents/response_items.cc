@@ -325,6 +325,40 @@ json::object ResponseEmitter::message(const std::string& text) {
                       {"type", "output_text"}, {"text", text}, {"annotations", json::array{}}}}}};
 }
 
+json::object ResponseEmitter::refusal(const std::string& text) {
+  const std::int64_t index = output_index_++;
+  const std::string id = "msg_" + random_uuid4();
+  json::object part{{"type", "refusal"}, {"refusal", text}};
+  emit("response.output_item.added",
+       json::object{{"output_index", index},
+                    {"item", json::object{{"id", id},
+                                          {"type", "message"},
+                                          {"status", "in_progress"},
+                                          {"role", "assistant"},
+                                          {"content", json::array{}}}}});
+  emit("response.content_part.added",
+       json::object{{"item_id", id},
+                    {"output_index", index},
+                    {"content_index", 0},
+                    {"part", json::object{{"type", "refusal"}, {"refusal", ""}}}});
+  emit("response.refusal.delta",
+       json::object{
+           {"item_id", id}, {"output_index", index}, {"content_index", 0}, {"delta", text}});
+  emit("response.refusal.done",
+       json::object{
+           {"item_id", id}, {"output_index", index}, {"content_index", 0}, {"refusal", text}});
+  emit(
+      "response.content_part.done",
+      json::object{{"item_id", id}, {"output_index", index}, {"content_index", 0}, {"part", part}});
+  json::object item{{"id", id},
+                    {"type", "message"},
+                    {"status", "completed"},
+                    {"role", "assistant"},
+                    {"content", json::array{part}}};
+  emit("response.output_item.done", json::object{{"output_index", index}, {"item", item}});
+  return item;
+}
+
 void ResponseEmitter::function_call(const json::object& item) {
   const std::int64_t index = output_index_++;
   json::object added = item;

@@ -68,6 +68,8 @@ class ResponseEmitter {
   std::optional<json::object> end_message();
   // A finished message without deltas (non-streamed inference).
   json::object message(const std::string& text);
+  // A message whose only part is a refusal (a guardrail's violation).
+  json::object refusal(const std::string& text);
   void function_call(const json::object& item);
   // A server-side tool's item (file_search_call, web_search_call, mcp_call,
   // mcp_list_tools): output_item.added and `<prefix>.<state>` for each of

@@ -79,10 +79,13 @@ class ResponseRun {
   std::optional<std::string> conversation_id;
   bool streaming = false;
   std::optional<std::string> guardrail_refusal;  // a guardrail's violation message
+  std::vector<std::string> guardrails;           // shield ids
   std::optional<ApiError> error;                 // why the response failed
 
  private:
   async::Task<void> infer();
+  // The first guardrail violation over `messages` (its user message), if any.
+  async::Task<std::optional<std::string>> guard(json::array messages);
   async::Task<void> file_search(json::object call);
   async::Task<void> web_search(json::object call);
   async::Task<void> mcp_call(json::object call);
@@ -108,6 +111,7 @@ class ResponseRun {
   std::int64_t input_tokens_ = 0, output_tokens_ = 0;
   std::int64_t tool_calls_ = 0;
   std::int64_t max_tool_calls_ = -1;
+  std::vector<std::string> held;  // text deltas held for the output guardrails
   bool client_calls_ = false;
   std::optional<json::object> failure_;
 };
@@ -213,16 +217,23 @@ async::Task<void> ResponseRun::prepare(storage::KVStore& kv) {
       if (string_of(m.as_object(), "role") == "user") user.push_back(m);
     }
     for (const auto& shield : g->get_array()) {
-      const std::string id = shield.is_string() ? std::string(shield.get_string())
-                                                : string_of(shield.as_object(), "id");
-      auto checked = deps_.safety->run_shield(context_, id, user, json::object{});
-      apis::RunShieldResponse verdict = co_await std::move(checked);
-      if (verdict.violation && verdict.violation->violation_level == "error") {
-        guardrail_refusal = verdict.violation->user_message;
-        break;
-      }
+      guardrails.push_back(shield.is_string() ? std::string(shield.get_string())
+                                              : string_of(shield.as_object(), "id"));
+    }
+    auto checked = guard(std::move(user));
+    guardrail_refusal = co_await std::move(checked);
+  }
+}
+
+async::Task<std::optional<std::string>> ResponseRun::guard(json::array messages) {
+  for (const auto& id : guardrails) {
+    auto checked = deps_.safety->run_shield(context_, id, messages, json::object{});
+    apis::RunShieldResponse verdict = co_await std::move(checked);
+    if (verdict.violation && verdict.violation->violation_level == "error") {
+      co_return verdict.violation->user_message;
     }
   }
+  co_return std::nullopt;
 }
 
 async::Task<void> ResponseRun::infer() {
@@ -263,7 +274,12 @@ async::Task<void> ResponseRun::infer() {
         if (delta == nullptr || !delta->is_object()) continue;
         const json::value* text = delta->get_object().if_contains("content");
         if (text != nullptr && text->is_string() && !text->get_string().empty()) {
-          emitter_.text_delta(std::string(text->get_string()));
+          // With guardrails the text is held until the output is checked.
+          if (guardrails.empty()) {
+            emitter_.text_delta(std::string(text->get_string()));
+          } else {
+            held.emplace_back(text->get_string());
+          }
         }
       }
     };
@@ -289,11 +305,23 @@ async::Task<void> ResponseRun::infer() {
     }
   }
   const std::string text = string_of(message, "content");
-  if (std::optional<json::object> item = emitter_.end_message()) {
-    output_.push_back(std::move(*item));
-  } else if (!text.empty()) {
-    output_.push_back(emitter_.message(text));
+  std::optional<std::string> refusal;
+  if (!guardrails.empty() && !text.empty()) {
+    auto checked = guard(json::array{json::object{{"role", "assistant"}, {"content", text}}});
+    refusal = co_await std::move(checked);
   }
+  if (refusal) {
+    output_.push_back(emitter_.refusal(*refusal));
+    message["content"] = *refusal;
+  } else {
+    for (auto& piece : held) emitter_.text_delta(piece);
+    if (std::optional<json::object> item = emitter_.end_message()) {
+      output_.push_back(std::move(*item));
+    } else if (!text.empty()) {
+      output_.push_back(emitter_.message(text));
+    }
+  }
+  held.clear();
   messages_.push_back(message);
   json::array server_calls;
   if (const json::value* calls = message.if_contains("tool_calls"); calls && calls->is_array()) {
@@ -590,13 +618,7 @@ async::Task<json::object> ResponseRun::run() {
   emitter_.response_event("response.in_progress", snapshot("in_progress"));
   try {
     if (guardrail_refusal) {
-      json::object item{{"id", "msg_" + random_uuid4()},
-                        {"type", "message"},
-                        {"status", "completed"},
-                        {"role", "assistant"},
-                        {"content", json::array{json::object{{"type", "refusal"},
-                                                             {"refusal", *guardrail_refusal}}}}};
-      output_.push_back(item);
+      output_.push_back(emitter_.refusal(*guardrail_refusal));
     } else {
       if (!tools_.mcp.empty()) {
         auto listed = list_mcp_tools();
