@@ -1,7 +1,7 @@
 // MCP tool groups (remote::model-context-protocol) against a real MCP server
-// from npm (@modelcontextprotocol/server-everything, Streamable HTTP): tool
-// listing, invocation, an agent calling an MCP tool, and a server that goes
-// away (a clear error; the agent's model sees it as a tool error).
+// from npm (@modelcontextprotocol/server-everything), over Streamable HTTP and
+// the legacy SSE transport: tool listing, invocation, an agent calling an
+// MCP tool, and a server that goes away (a clear error; the stack stays up).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
@@ -81,3 +81,28 @@ test('an agent calls an MCP tool; a server that went away is a clear error and t
   const health = await fetch(`${server.baseUrl}/v1/health`);
   assert.equal(health.status, 200);
 }));
+
+test('the legacy SSE transport (an endpoint ending in /sse): tools listed and called', async () => {
+  const sse = await startMcpServer({ transport: 'sse' });
+  const stack = await startServer(`
+version: 2
+image_name: clients-mcp-sse
+apis: [tool_runtime]
+providers:
+  tool_runtime:
+  - {provider_id: mcp, provider_type: remote::model-context-protocol, config: {}}
+metadata_store: {type: sqlite, db_path: "{{TMP}}/registry.db"}
+tool_groups:
+- {toolgroup_id: mcp::sse, provider_id: mcp, mcp_endpoint: {uri: "${sse.url}"}}
+`);
+  try {
+    const c = new LlamaStackClient0212({ baseURL: stack.baseUrl, maxRetries: 0 });
+    const tools = await c.tools.list({ toolgroup_id: 'mcp::sse' });
+    assert.ok(tools.some((t) => t.identifier === 'echo'), JSON.stringify(tools.map((t) => t.identifier)));
+    const result = await c.toolRuntime.invokeTool({ tool_name: 'echo', kwargs: { message: 'over sse' } });
+    assert.deepEqual(result.content, [{ type: 'text', text: 'Echo: over sse' }]);
+  } finally {
+    await stack.stop();
+    await sse.stop();
+  }
+});

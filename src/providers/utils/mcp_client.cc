@@ -1,5 +1,8 @@
 #include "providers/utils/mcp_client.h"
 
+#include <map>
+#include <mutex>
+
 #include "core/util/api_error.h"
 #include "core/util/json.h"
 #include "llama_stack/async/bridge.h"
@@ -9,6 +12,24 @@ namespace llama_stack::providers::utils {
 namespace {
 
 constexpr std::string_view kProtocolVersion = "2025-03-26";
+constexpr std::string_view kSseProtocolVersion = "2024-11-05";
+
+bool is_sse_endpoint(std::string_view uri) {
+  std::string_view path = uri.substr(0, uri.find_first_of("?#"));
+  while (path.ends_with('/')) path.remove_suffix(1);
+  return path.ends_with("/sse");
+}
+
+// `endpoint` (absolute, or relative to `base`) as an absolute URL.
+std::string resolve_url(const std::string& base, const std::string& endpoint) {
+  if (endpoint.starts_with("http://") || endpoint.starts_with("https://")) return endpoint;
+  const std::size_t scheme = base.find("://");
+  const std::size_t path = base.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  const std::string origin = path == std::string::npos ? base : base.substr(0, path);
+  if (endpoint.starts_with('/')) return origin + endpoint;
+  const std::size_t dir = base.rfind('/');
+  return base.substr(0, dir + 1) + endpoint;
+}
 
 std::string string_of(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
@@ -16,6 +37,105 @@ std::string string_of(const json::object& o, std::string_view key) {
 }
 
 }  // namespace
+
+// The legacy transport's event stream: `endpoint` and `message` events,
+// dispatched to whoever waits for them (resolvers run outside the lock).
+struct McpClient::SseStream {
+  std::mutex mutex;
+  std::string buffer, event, data;
+  std::optional<std::string> endpoint;
+  std::string failure;  // set once the stream failed or ended
+  std::optional<async::Resolver<std::string>> endpoint_waiter;
+  std::map<std::int64_t, async::Resolver<json::object>> waiters;
+  std::map<std::int64_t, json::object> early;  // answers no one waited for yet
+  std::shared_ptr<http::RequestHandle> handle;
+
+  void on_data(std::string_view chunk) {
+    std::vector<std::function<void()>> ready;
+    {
+      std::lock_guard lock(mutex);
+      buffer.append(chunk);
+      std::size_t pos = 0;
+      for (;;) {
+        const std::size_t end = buffer.find('\n', pos);
+        if (end == std::string::npos) break;
+        std::string_view line(buffer.data() + pos, end - pos);
+        pos = end + 1;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.empty()) {
+          dispatch(ready);
+        } else if (line.starts_with("event:")) {
+          event = std::string(line.substr(line.starts_with("event: ") ? 7 : 6));
+        } else if (line.starts_with("data:")) {
+          if (!data.empty()) data += '\n';
+          data += line.substr(line.starts_with("data: ") ? 6 : 5);
+        }
+      }
+      buffer.erase(0, pos);
+    }
+    for (auto& f : ready) f();
+  }
+
+  void on_end(std::string why) {
+    std::vector<std::function<void()>> ready;
+    {
+      std::lock_guard lock(mutex);
+      if (failure.empty()) failure = std::move(why);
+      const std::string message = failure;
+      if (endpoint_waiter) {
+        auto w = std::move(*endpoint_waiter);
+        endpoint_waiter.reset();
+        ready.push_back([w, message] { w.fail(ApiError::bad_gateway(message)); });
+      }
+      for (auto& [id, w] : waiters) {
+        ready.push_back([w, message] { w.fail(ApiError::bad_gateway(message)); });
+      }
+      waiters.clear();
+    }
+    for (auto& f : ready) f();
+  }
+
+ private:
+  // REQUIRES: mutex.
+  void dispatch(std::vector<std::function<void()>>& ready) {
+    const std::string type = event.empty() ? "message" : event;
+    std::string payload = std::move(data);
+    event.clear();
+    data.clear();
+    if (type == "endpoint") {
+      endpoint = payload;
+      if (endpoint_waiter) {
+        auto w = std::move(*endpoint_waiter);
+        endpoint_waiter.reset();
+        ready.push_back([w, payload] { w.value(payload); });
+      }
+      return;
+    }
+    if (type != "message") return;
+    json::value message;
+    try {
+      message = parse_json(payload);
+    } catch (const std::exception&) {
+      return;  // not ours to judge: skip it
+    }
+    if (!message.is_object()) return;
+    const json::value* id = message.get_object().if_contains("id");
+    if (id == nullptr || !id->is_int64()) return;  // a notification or a server request
+    auto w = waiters.find(id->get_int64());
+    if (w == waiters.end()) {
+      early[id->get_int64()] = std::move(message.get_object());
+      return;
+    }
+    auto waiter = w->second;
+    waiters.erase(w);
+    ready.push_back(
+        [waiter, m = std::move(message.get_object())]() mutable { waiter.value(std::move(m)); });
+  }
+};
+
+McpClient::Session::~Session() {
+  if (sse && sse->handle) sse->handle->cancel();
+}
 
 std::optional<json::object> mcp_rpc_answer(const std::string& body, std::string_view content_type,
                                            std::int64_t id) {
@@ -109,9 +229,51 @@ async::Task<json::object> McpClient::call_tool(const apis::CallContext& context,
 }
 
 async::Task<void> McpClient::open(const apis::CallContext& context, Session& session) {
+  const bool sse = is_sse_endpoint(session.uri);
+  if (sse) {
+    auto stream = std::make_shared<SseStream>();
+    session.sse = stream;
+    http::ClientRequest request;
+    request.url = session.uri;
+    request.headers = session.headers;
+    request.headers.set("accept", "text/event-stream");
+    http::ClientCallbacks callbacks;
+    callbacks.on_head = [stream, uri = session.uri](const http::ClientResponseHead& head) {
+      if (head.status != 200) {
+        stream->on_end("MCP server " + uri + " answered HTTP " + std::to_string(head.status) +
+                       " to its SSE stream");
+      }
+    };
+    callbacks.on_data = [stream](std::string_view chunk) { stream->on_data(chunk); };
+    callbacks.on_complete = [stream, uri = session.uri,
+                             provider = provider_id_](const std::optional<http::ClientError>& e) {
+      stream->on_end(e ? "MCP server " + uri + ": " + transport_error(provider, *e).what()
+                       : "MCP server " + uri + " closed its SSE stream");
+    };
+    stream->handle = client_->send(std::move(request), std::move(callbacks));
+    auto start = [stream](async::Resolver<std::string> resolve) -> async::CancelFn {
+      std::unique_lock lock(stream->mutex);
+      if (stream->endpoint) {
+        const std::string e = *stream->endpoint;
+        lock.unlock();
+        resolve.value(e);
+      } else if (!stream->failure.empty()) {
+        const std::string f = stream->failure;
+        lock.unlock();
+        resolve.fail(ApiError::bad_gateway(f));
+      } else {
+        stream->endpoint_waiter = resolve;
+      }
+      return {};
+    };
+    auto announced =
+        async::from_callback<std::string>(context.executor, context.stop, std::move(start));
+    const std::string endpoint = co_await announced;
+    session.post_url = resolve_url(session.uri, endpoint);
+  }
   auto initialized = rpc(
       context, session, "initialize",
-      json::object{{"protocolVersion", kProtocolVersion},
+      json::object{{"protocolVersion", sse ? kSseProtocolVersion : kProtocolVersion},
                    {"capabilities", json::object{}},
                    {"clientInfo",
                     json::object{{"name", "llama-stack-cpp"}, {"version", LLAMA_STACK_VERSION}}}});
@@ -125,7 +287,7 @@ async::Task<http::ClientResult> McpClient::post(const apis::CallContext& context
                                                 json::object message) {
   http::ClientRequest request;
   request.method = "POST";
-  request.url = session.uri;
+  request.url = session.sse ? session.post_url : session.uri;
   request.headers = session.headers;
   request.headers.set("content-type", "application/json");
   request.headers.set("accept", "application/json, text/event-stream");
@@ -162,11 +324,35 @@ async::Task<json::object> McpClient::rpc(const apis::CallContext& context, Sessi
                {"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}});
   http::ClientResult result = co_await std::move(posted);
   std::optional<json::object> answer;
-  try {
-    answer = mcp_rpc_answer(result.body, result.headers.get("content-type").value_or(""), id);
-  } catch (const std::exception& e) {
-    throw ApiError::bad_gateway("MCP server " + session.uri + " answered " + method +
-                                " with malformed JSON: " + e.what());
+  if (session.sse) {
+    // The answer comes on the event stream (maybe before we wait for it).
+    auto stream = session.sse;
+    auto start = [stream, id](async::Resolver<json::object> resolve) -> async::CancelFn {
+      std::unique_lock lock(stream->mutex);
+      if (auto e = stream->early.find(id); e != stream->early.end()) {
+        json::object m = std::move(e->second);
+        stream->early.erase(e);
+        lock.unlock();
+        resolve.value(std::move(m));
+      } else if (!stream->failure.empty()) {
+        const std::string f = stream->failure;
+        lock.unlock();
+        resolve.fail(ApiError::bad_gateway(f));
+      } else {
+        stream->waiters.emplace(id, resolve);
+      }
+      return {};
+    };
+    auto awaited =
+        async::from_callback<json::object>(context.executor, context.stop, std::move(start));
+    answer = co_await awaited;
+  } else {
+    try {
+      answer = mcp_rpc_answer(result.body, result.headers.get("content-type").value_or(""), id);
+    } catch (const std::exception& e) {
+      throw ApiError::bad_gateway("MCP server " + session.uri + " answered " + method +
+                                  " with malformed JSON: " + e.what());
+    }
   }
   if (!answer) {
     throw ApiError::bad_gateway("MCP server " + session.uri + " sent no answer to " + method);

@@ -1,8 +1,13 @@
-// McpClient: the client side of MCP's Streamable HTTP transport (MCP
-// 2025-03-26) — JSON-RPC POSTed to a server's endpoint, answered as JSON or
-// as an SSE stream; one session (initialize → notifications/initialized,
-// Mcp-Session-Id) per operation. Used by remote::model-context-protocol
-// (tool groups) and by the Responses API's `mcp` tools.
+// McpClient: the client side of MCP's HTTP transports, one session
+// (initialize → notifications/initialized) per operation:
+//  - Streamable HTTP (MCP 2025-03-26): JSON-RPC POSTed to the endpoint,
+//    answered as JSON or as an SSE stream (Mcp-Session-Id kept);
+//  - the legacy SSE transport (MCP 2024-11-05), chosen when the endpoint's
+//    path ends in "/sse" (as Llama Stack does): a GET opens an event stream
+//    whose `endpoint` event names where to POST messages; the answers come
+//    back on the stream as `message` events.
+// Used by remote::model-context-protocol (tool groups) and by the Responses
+// API's `mcp` tools.
 //
 // Failures: the server's JSON-RPC error or an unreadable answer is a 502,
 // unreachable 503, timed out 504 (ApiError, naming the server).
@@ -35,11 +40,18 @@ class McpClient {
                                              boost::json::object arguments);
 
  private:
+  struct SseStream;  // the legacy transport's event stream (mcp_client.cc)
   struct Session {
     std::string uri;
     http::Headers headers;
     std::string id;  // Mcp-Session-Id
     std::int64_t next_id = 1;
+    std::shared_ptr<SseStream> sse;  // set for the legacy SSE transport
+    std::string post_url;            // SSE: where messages go (its endpoint event)
+    Session() = default;
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+    ~Session();
   };
   async::Task<void> open(const apis::CallContext& context, Session& session);
   async::Task<http::ClientResult> post(const apis::CallContext& context, Session& session,

@@ -1,6 +1,7 @@
 // Starts a real MCP server from npm — @modelcontextprotocol/server-everything
-// (its tools: echo, get-sum, …) — over the Streamable HTTP transport on a
-// free port: {url (…/mcp), port, stop()}.
+// (its tools: echo, get-sum, …) — on a free port, over the Streamable HTTP
+// transport (url …/mcp) or the legacy SSE one (transport 'sse', url …/sse):
+// {url, port, stop()}.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -10,10 +11,10 @@ import { freePort } from './server.mjs';
 
 const require = createRequire(import.meta.url);
 
-export async function startMcpServer() {
+export async function startMcpServer({ transport = 'streamableHttp' } = {}) {
   const main = path.join(path.dirname(require.resolve('@modelcontextprotocol/server-everything/package.json')), 'dist', 'index.js');
   const port = await freePort();
-  const child = trackChild(spawn(process.execPath, [main, 'streamableHttp'], {
+  const child = trackChild(spawn(process.execPath, [main, transport], {
     env: { ...process.env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   }));
@@ -22,7 +23,7 @@ export async function startMcpServer() {
     const timer = setTimeout(() => reject(new Error(`MCP server did not start: ${output}`)), 15000);
     child.stderr.on('data', (d) => {
       output += d;
-      if (output.includes('listening on port')) {
+      if (output.includes('listening on port') || output.includes('Server is running on port')) {
         clearTimeout(timer);
         resolve();
       }
@@ -31,7 +32,7 @@ export async function startMcpServer() {
   });
   return {
     port,
-    url: `http://127.0.0.1:${port}/mcp`,
+    url: `http://127.0.0.1:${port}/${transport === 'sse' ? 'sse' : 'mcp'}`,
     stop: () => new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', resolve);
