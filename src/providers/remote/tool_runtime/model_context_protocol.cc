@@ -1,6 +1,7 @@
 // remote::model-context-protocol: tool groups served by MCP servers (the
-// group's mcp_endpoint.uri) over the Streamable HTTP transport
-// (providers/utils/mcp_client.h): tools/list becomes the group's ToolDefs
+// group's mcp_endpoint.uri) over Streamable HTTP, or the legacy SSE
+// transport for an endpoint ending in /sse (providers/utils/mcp_client.h):
+// tools/list becomes the group's ToolDefs
 // (parameters from each tool's inputSchema), tools/call an invocation.
 //
 // Headers for an endpoint (e.g. Authorization) come from the caller's
