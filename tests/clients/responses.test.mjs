@@ -170,9 +170,9 @@ test('file_search over a vector store runs server-side; guardrails refuse unsafe
   // The output is checked too: a safe input whose answer is not (a tool's result echoed).
   const call = await c.responses.create({ model: MODEL, input: 'call tool get_weather', tools: [weather] });
   const fc = call.output.find((o) => o.type === 'function_call');
-  const followUp = (stream) => c.responses.create({
+  const followUp = (stream, output = 'they kill the process') => c.responses.create({
     model: MODEL, previous_response_id: call.id, tools: [weather], guardrails: ['llama-guard'], stream,
-    input: [{ type: 'function_call_output', call_id: fc.call_id, output: 'they kill the process' }],
+    input: [{ type: 'function_call_output', call_id: fc.call_id, output }],
   });
   const blocked = await followUp(false);
   assert.equal(blocked.output[0].content[0].type, 'refusal');
@@ -182,6 +182,14 @@ test('file_search over a vector store runs server-side; guardrails refuse unsafe
   assert.ok(!events.some((e) => e.type === 'response.output_text.delta'), 'nothing unsafe is streamed');
   assert.ok(events.some((e) => e.type === 'response.refusal.done'));
   assert.equal(events.at(-1).response.output[0].content[0].type, 'refusal');
+  // Streamed in windows: what passed is sent as it passes, the window that fails is refused.
+  const windowed = [];
+  for await (const e of await followUp(true, `${'calm words '.repeat(30)}and then they kill the process`)) windowed.push(e);
+  const sent = windowed.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta).join('');
+  assert.ok(sent.length >= 200 && sent.includes('calm words'), sent);
+  assert.ok(!sent.includes('kill'), sent);
+  const finalOutput = windowed.at(-1).response.output;
+  assert.deepEqual(finalOutput.map((o) => o.content[0].type), ['output_text', 'refusal']);
 }));
 
 test('llama-stack-client 0.7.3: conversations carry the context of responses', withServerLog(() => server, async () => {

@@ -7,6 +7,8 @@
 #include "core/util/api_error.h"
 #include "core/util/ids.h"
 #include "core/util/json.h"
+#include "llama_stack/async/channel.h"
+#include "llama_stack/async/started.h"
 #include "providers/inline/agents/response_items.h"
 #include "providers/utils/mcp_client.h"
 
@@ -50,6 +52,38 @@ json::object cursor_list(std::vector<json::object> items, const apis::CursorQuer
   out["first_id"] = data.empty() ? json::value(nullptr) : data.front().as_object().at("id");
   out["last_id"] = data.empty() ? json::value(nullptr) : data.back().as_object().at("id");
   return out;
+}
+
+// The characters of an answer held back per guardrail check while it streams.
+constexpr std::size_t kGuardrailWindow = 200;
+
+// Runs a streamed chat completion whose text deltas go to `channel`, and
+// closes the channel when it ends (whichever way).
+async::Task<json::object> generate_into(apis::InferenceApi& inference, apis::CallContext child,
+                                        json::object chat,
+                                        std::shared_ptr<async::Channel<std::string>> channel) {
+  try {
+    apis::ChunkSink sink = [channel](json::object chunk) {
+      const json::value* choices = chunk.if_contains("choices");
+      if (choices == nullptr || !choices->is_array()) return;
+      for (const auto& choice : choices->get_array()) {
+        const json::value* delta =
+            choice.is_object() ? choice.get_object().if_contains("delta") : nullptr;
+        if (delta == nullptr || !delta->is_object()) continue;
+        const json::value* text = delta->get_object().if_contains("content");
+        if (text != nullptr && text->is_string() && !text->get_string().empty()) {
+          channel->push(std::string(text->get_string()));
+        }
+      }
+    };
+    auto call = inference.chat_completion(child, std::move(chat), std::move(sink));
+    json::object result = co_await std::move(call);
+    channel->close();
+    co_return result;
+  } catch (...) {
+    channel->close();
+    throw;
+  }
 }
 
 // One response: the state of the loop, and the coroutine that runs it.
@@ -111,7 +145,6 @@ class ResponseRun {
   std::int64_t input_tokens_ = 0, output_tokens_ = 0;
   std::int64_t tool_calls_ = 0;
   std::int64_t max_tool_calls_ = -1;
-  std::vector<std::string> held;  // text deltas held for the output guardrails
   bool client_calls_ = false;
   std::optional<json::object> failure_;
 };
@@ -274,20 +307,52 @@ async::Task<void> ResponseRun::infer() {
         if (delta == nullptr || !delta->is_object()) continue;
         const json::value* text = delta->get_object().if_contains("content");
         if (text != nullptr && text->is_string() && !text->get_string().empty()) {
-          // With guardrails the text is held until the output is checked.
-          if (guardrails.empty()) {
-            emitter_.text_delta(std::string(text->get_string()));
-          } else {
-            held.emplace_back(text->get_string());
-          }
+          emitter_.text_delta(std::string(text->get_string()));
         }
       }
     };
   }
   apis::CallContext child = context_;
   child.settle_tokens = {};
-  auto call = deps_.inference->chat_completion(child, std::move(chat), sink);
-  json::object completion = co_await std::move(call);
+  json::object completion;
+  std::optional<std::string> refusal;
+  bool checked_all = false;  // the guardrails judged the whole answer while it streamed
+  if (streamed && !guardrails.empty()) {
+    // Guarded stream: the answer is checked in windows of kGuardrailWindow
+    // characters as it arrives; each window is sent once it passed.
+    auto channel = std::make_shared<async::Channel<std::string>>(context_.executor);
+    auto generation = async::start(generate_into(*deps_.inference, child, std::move(chat), channel),
+                                   context_.executor);
+    std::string passed, pending, piece;
+    for (;;) {
+      auto next = channel->pop(piece);
+      const bool more = co_await next;
+      if (refusal) {
+        if (!more) break;
+        continue;  // drain what the model still sends
+      }
+      if (more) pending += piece;
+      if (pending.empty() || (more && pending.size() < kGuardrailWindow)) {
+        if (!more) break;
+        continue;
+      }
+      auto checked =
+          guard(json::array{json::object{{"role", "assistant"}, {"content", passed + pending}}});
+      refusal = co_await std::move(checked);
+      if (!refusal) {
+        emitter_.text_delta(pending);
+        passed += pending;
+        pending.clear();
+      }
+      if (!more) break;
+    }
+    auto joined = generation.join();
+    completion = co_await joined;
+    checked_all = true;
+  } else {
+    auto call = deps_.inference->chat_completion(child, std::move(chat), sink);
+    completion = co_await std::move(call);
+  }
   if (const json::value* u = completion.if_contains("usage"); u && u->is_object()) {
     const json::object& usage = u->get_object();
     if (const json::value* p = usage.if_contains("prompt_tokens"); p && p->is_int64())
@@ -305,23 +370,20 @@ async::Task<void> ResponseRun::infer() {
     }
   }
   const std::string text = string_of(message, "content");
-  std::optional<std::string> refusal;
-  if (!guardrails.empty() && !text.empty()) {
+  if (!guardrails.empty() && !text.empty() && !checked_all) {
     auto checked = guard(json::array{json::object{{"role", "assistant"}, {"content", text}}});
     refusal = co_await std::move(checked);
+  }
+  // What passed before a refusal stays (it was checked); the rest is refused.
+  if (std::optional<json::object> item = emitter_.end_message()) {
+    output_.push_back(std::move(*item));
+  } else if (!text.empty() && !refusal) {
+    output_.push_back(emitter_.message(text));
   }
   if (refusal) {
     output_.push_back(emitter_.refusal(*refusal));
     message["content"] = *refusal;
-  } else {
-    for (auto& piece : held) emitter_.text_delta(piece);
-    if (std::optional<json::object> item = emitter_.end_message()) {
-      output_.push_back(std::move(*item));
-    } else if (!text.empty()) {
-      output_.push_back(emitter_.message(text));
-    }
   }
-  held.clear();
   messages_.push_back(message);
   json::array server_calls;
   if (const json::value* calls = message.if_contains("tool_calls"); calls && calls->is_array()) {
