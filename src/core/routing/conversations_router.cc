@@ -42,7 +42,9 @@ void check_metadata(const json::object& metadata) {
   }
 }
 
-json::object list_of(std::vector<json::object> items, const apis::CursorQuery& query) {
+}  // namespace
+
+json::object cursor_list(std::vector<json::object> items, const apis::CursorQuery& query) {
   if (query.descending) std::reverse(items.begin(), items.end());
   auto begin = items.begin();
   if (query.after) {
@@ -65,8 +67,6 @@ json::object list_of(std::vector<json::object> items, const apis::CursorQuery& q
   out["last_id"] = data.empty() ? json::value(nullptr) : data.back().as_object().at("id");
   return out;
 }
-
-}  // namespace
 
 json::object conversation_item(json::value value, const std::string& field) {
   json::object* item = value.if_object();
@@ -221,7 +221,7 @@ async::Task<json::object> ConversationsRouter::list_items(const apis::CallContex
   readable(context, conversation_id);
   std::vector<json::object> items;
   for (auto& entry : items_of(conversation_id)) items.push_back(std::move(entry.second));
-  co_return list_of(std::move(items), query);
+  co_return cursor_list(std::move(items), query);
 }
 
 async::Task<json::array> ConversationsRouter::all_items(const apis::CallContext& context,

@@ -52,6 +52,10 @@ class ConversationsRouter final : public apis::ConversationsApi {
   std::mutex mutex_;  // item sequence numbers
 };
 
+// One page of `items` (oldest first, each with an "id") as an OpenAI list
+// {object, data, first_id, last_id, has_more}; 400 for an unknown `after`.
+json::object cursor_list(std::vector<json::object> items, const apis::CursorQuery& query);
+
 // Checks an input/output item and gives it an id when it has none (400
 // naming `field` for an item without a known type or role).
 json::object conversation_item(json::value item, const std::string& field);

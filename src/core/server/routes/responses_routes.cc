@@ -4,6 +4,7 @@
 // (`event: <type>` then `data: <json>`).
 #include "core/log/log.h"
 #include "core/server/exchange.h"
+#include "core/server/routes/cursor_params.h"
 #include "core/server/routes/routes.h"
 #include "core/server/routes/sse.h"
 #include "core/services/services.h"
@@ -15,25 +16,12 @@ namespace {
 using Ex = std::shared_ptr<Exchange>;
 
 apis::CursorQuery cursor_of(const HttpRequest& request) {
+  const CursorParams c = cursor_params(request);
   apis::CursorQuery q;
-  if (auto l = request.query_param("limit")) {
-    try {
-      q.limit = std::stoll(std::string(*l));
-    } catch (const std::exception&) {
-      q.limit = 0;
-    }
-    if (q.limit < 1 || q.limit > 100) {
-      throw ApiError::bad_request("Query parameter 'limit' must be an integer from 1 to 100");
-    }
-  }
-  if (auto o = request.query_param("order")) {
-    if (*o != "asc" && *o != "desc") {
-      throw ApiError::bad_request("Query parameter 'order' must be 'asc' or 'desc'");
-    }
-    q.descending = *o == "desc";
-  }
-  if (auto a = request.query_param("after"); a && !a->empty()) q.after = std::string(*a);
-  if (auto m = request.query_param("model"); m && !m->empty()) q.model = std::string(*m);
+  q.limit = c.limit;
+  q.descending = c.descending;
+  q.after = c.after;
+  q.model = c.model;
   return q;
 }
 

@@ -2,6 +2,7 @@
 // /v1/openai/v1/vector_stores: parse → VectorStoresRouter → render (OpenAI
 // shapes, as Llama Stack serves them).
 #include "core/server/exchange.h"
+#include "core/server/routes/cursor_params.h"
 #include "core/server/routes/routes.h"
 #include "core/services/services.h"
 
@@ -44,26 +45,13 @@ std::optional<apis::ChunkingStrategy> chunking_field(const json::object& body) {
 }
 
 apis::PageQuery page_query(const HttpRequest& request) {
+  const CursorParams c = cursor_params(request);
   apis::PageQuery q;
-  if (auto l = request.query_param("limit")) {
-    try {
-      q.limit = std::stoll(std::string(*l));
-    } catch (const std::exception&) {
-      q.limit = 0;
-    }
-    if (q.limit < 1 || q.limit > 100) {
-      throw ApiError::bad_request("Query parameter 'limit' must be an integer from 1 to 100");
-    }
-  }
-  if (auto o = request.query_param("order")) {
-    if (*o != "asc" && *o != "desc") {
-      throw ApiError::bad_request("Query parameter 'order' must be 'asc' or 'desc'");
-    }
-    q.descending = *o == "desc";
-  }
-  if (auto a = request.query_param("after"); a && !a->empty()) q.after = std::string(*a);
-  if (auto b = request.query_param("before"); b && !b->empty()) q.before = std::string(*b);
-  if (auto f = request.query_param("filter"); f && !f->empty()) q.filter = std::string(*f);
+  q.limit = c.limit;
+  q.descending = c.descending;
+  q.after = c.after;
+  q.before = c.before;
+  q.filter = c.filter;
   return q;
 }
 

@@ -6,6 +6,7 @@
 #include "core/util/ids.h"
 #include "core/util/json.h"
 #include "llama_stack/async/when_all.h"
+#include "providers/utils/chat_completion.h"
 
 namespace llama_stack::providers::inline_::agents {
 namespace {
@@ -362,52 +363,31 @@ async::Task<json::object> TurnRunner::infer(TurnState& state, const Toolset& too
   child.settle_tokens = {};
   auto call = deps_.inference->chat_completion(child, std::move(openai), sink);
   json::object completion = co_await std::move(call);
-  if (const json::value* u = completion.if_contains("usage"); u && u->is_object()) {
-    if (const json::value* t = u->get_object().if_contains("total_tokens"); t && t->is_int64()) {
-      tokens_ += t->get_int64();
-    }
-  }
-  json::object message;
+  utils::Usage usage;
+  utils::add_usage(completion, usage);
+  tokens_ += usage.total();
   std::string finish;
-  if (const json::value* choices = completion.if_contains("choices");
-      choices && choices->is_array() && !choices->get_array().empty() &&
-      choices->get_array()[0].is_object()) {
-    const json::object& choice = choices->get_array()[0].get_object();
-    if (const json::value* m = choice.if_contains("message"); m && m->is_object()) {
-      message = m->get_object();
-    }
-    finish = string_of(choice, "finish_reason");
-  }
+  json::object message = utils::first_message(completion, &finish);
   json::array tool_calls;
-  if (const json::value* calls = message.if_contains("tool_calls"); calls && calls->is_array()) {
-    for (const auto& c : calls->get_array()) {
-      if (!c.is_object()) continue;
-      const json::object& call_object = c.get_object();
-      json::object function;
-      if (const json::value* f = call_object.if_contains("function"); f && f->is_object()) {
-        function = f->get_object();
+  for (const utils::FunctionCall& f : utils::function_calls(message)) {
+    json::object tool_call{{"call_id", f.id}, {"tool_name", f.name}};
+    bool parsed = false;
+    try {
+      json::value arguments = parse_json(f.arguments.empty() ? "{}" : f.arguments);
+      if (arguments.is_object()) {
+        tool_call["arguments"] = std::move(arguments);
+        parsed = true;
       }
-      const std::string raw = string_of(function, "arguments");
-      json::object tool_call{{"call_id", string_of(call_object, "id")},
-                             {"tool_name", string_of(function, "name")}};
-      bool parsed = false;
-      try {
-        json::value arguments = parse_json(raw.empty() ? "{}" : raw);
-        if (arguments.is_object()) {
-          tool_call["arguments"] = std::move(arguments);
-          parsed = true;
-        }
-      } catch (const std::exception&) {
-      }
-      if (!parsed) tool_call["arguments"] = raw;  // the model gets a tool error for it
-      tool_call["arguments_json"] = raw;
-      emit(step_progress(
-          "inference", step_id,
-          json::object{{"type", "tool_call"},
-                       {"tool_call", parsed ? json::value(tool_call) : json::value(raw)},
-                       {"parse_status", parsed ? "succeeded" : "failed"}}));
-      tool_calls.push_back(std::move(tool_call));
+    } catch (const std::exception&) {
     }
+    if (!parsed) tool_call["arguments"] = f.arguments;  // the model gets a tool error for it
+    tool_call["arguments_json"] = f.arguments;
+    emit(step_progress(
+        "inference", step_id,
+        json::object{{"type", "tool_call"},
+                     {"tool_call", parsed ? json::value(tool_call) : json::value(f.arguments)},
+                     {"parse_status", parsed ? "succeeded" : "failed"}}));
+    tool_calls.push_back(std::move(tool_call));
   }
   std::string content = string_of(message, "content");
   if (!tool_calls.empty()) content.clear();  // as Python

@@ -4,12 +4,14 @@
 #include <chrono>
 
 #include "core/log/log.h"
+#include "core/routing/conversations_router.h"
 #include "core/util/api_error.h"
 #include "core/util/ids.h"
 #include "core/util/json.h"
 #include "llama_stack/async/channel.h"
 #include "llama_stack/async/started.h"
 #include "providers/inline/agents/response_items.h"
+#include "providers/utils/chat_completion.h"
 #include "providers/utils/mcp_client.h"
 
 namespace llama_stack::providers::inline_::agents {
@@ -32,28 +34,6 @@ json::value field_or_null(const json::object& o, std::string_view key) {
   return v != nullptr ? *v : json::value(nullptr);
 }
 
-json::object cursor_list(std::vector<json::object> items, const apis::CursorQuery& query) {
-  if (query.descending) std::reverse(items.begin(), items.end());
-  auto begin = items.begin();
-  if (query.after) {
-    begin = std::find_if(items.begin(), items.end(),
-                         [&](const json::object& o) { return string_of(o, "id") == *query.after; });
-    if (begin == items.end()) {
-      throw JsonFieldError("after", "Field 'after': '" + *query.after + "' is not in the list");
-    }
-    ++begin;
-  }
-  json::array data;
-  auto it = begin;
-  for (; it != items.end() && static_cast<std::int64_t>(data.size()) < query.limit; ++it) {
-    data.push_back(*it);
-  }
-  json::object out{{"object", "list"}, {"data", data}, {"has_more", it != items.end()}};
-  out["first_id"] = data.empty() ? json::value(nullptr) : data.front().as_object().at("id");
-  out["last_id"] = data.empty() ? json::value(nullptr) : data.back().as_object().at("id");
-  return out;
-}
-
 // The characters of an answer held back per guardrail check while it streams.
 constexpr std::size_t kGuardrailWindow = 200;
 
@@ -64,17 +44,7 @@ async::Task<json::object> generate_into(apis::InferenceApi& inference, apis::Cal
                                         std::shared_ptr<async::Channel<std::string>> channel) {
   try {
     apis::ChunkSink sink = [channel](json::object chunk) {
-      const json::value* choices = chunk.if_contains("choices");
-      if (choices == nullptr || !choices->is_array()) return;
-      for (const auto& choice : choices->get_array()) {
-        const json::value* delta =
-            choice.is_object() ? choice.get_object().if_contains("delta") : nullptr;
-        if (delta == nullptr || !delta->is_object()) continue;
-        const json::value* text = delta->get_object().if_contains("content");
-        if (text != nullptr && text->is_string() && !text->get_string().empty()) {
-          channel->push(std::string(text->get_string()));
-        }
-      }
+      for (auto& text : utils::chunk_texts(chunk)) channel->push(std::move(text));
     };
     auto call = inference.chat_completion(child, std::move(chat), std::move(sink));
     json::object result = co_await std::move(call);
@@ -142,7 +112,7 @@ class ResponseRun {
   json::array messages_;
   json::array output_;
   json::object response_;
-  std::int64_t input_tokens_ = 0, output_tokens_ = 0;
+  utils::Usage usage_;
   std::int64_t tool_calls_ = 0;
   std::int64_t max_tool_calls_ = -1;
   bool client_calls_ = false;
@@ -181,9 +151,9 @@ json::object ResponseRun::snapshot(std::string_view status) const {
       {"store", store()},
       {"user", field_or_null(request_, "user")}};
   if (conversation_id) r["conversation"] = json::object{{"id", *conversation_id}};
-  r["usage"] = json::object{{"input_tokens", input_tokens_},
-                            {"output_tokens", output_tokens_},
-                            {"total_tokens", input_tokens_ + output_tokens_},
+  r["usage"] = json::object{{"input_tokens", usage_.prompt_tokens},
+                            {"output_tokens", usage_.completion_tokens},
+                            {"total_tokens", usage_.total()},
                             {"input_tokens_details", json::object{{"cached_tokens", 0}}},
                             {"output_tokens_details", json::object{{"reasoning_tokens", 0}}}};
   return r;
@@ -299,17 +269,7 @@ async::Task<void> ResponseRun::infer() {
   apis::ChunkSink sink;
   if (streamed) {
     sink = [this](json::object chunk) {
-      const json::value* choices = chunk.if_contains("choices");
-      if (choices == nullptr || !choices->is_array()) return;
-      for (const auto& choice : choices->get_array()) {
-        const json::value* delta =
-            choice.is_object() ? choice.get_object().if_contains("delta") : nullptr;
-        if (delta == nullptr || !delta->is_object()) continue;
-        const json::value* text = delta->get_object().if_contains("content");
-        if (text != nullptr && text->is_string() && !text->get_string().empty()) {
-          emitter_.text_delta(std::string(text->get_string()));
-        }
-      }
+      for (const auto& text : utils::chunk_texts(chunk)) emitter_.text_delta(text);
     };
   }
   apis::CallContext child = context_;
@@ -353,22 +313,8 @@ async::Task<void> ResponseRun::infer() {
     auto call = deps_.inference->chat_completion(child, std::move(chat), sink);
     completion = co_await std::move(call);
   }
-  if (const json::value* u = completion.if_contains("usage"); u && u->is_object()) {
-    const json::object& usage = u->get_object();
-    if (const json::value* p = usage.if_contains("prompt_tokens"); p && p->is_int64())
-      input_tokens_ += p->get_int64();
-    if (const json::value* c = usage.if_contains("completion_tokens"); c && c->is_int64())
-      output_tokens_ += c->get_int64();
-  }
-  json::object message;
-  if (const json::value* choices = completion.if_contains("choices");
-      choices && choices->is_array() && !choices->get_array().empty() &&
-      choices->get_array()[0].is_object()) {
-    if (const json::value* m = choices->get_array()[0].get_object().if_contains("message");
-        m && m->is_object()) {
-      message = m->get_object();
-    }
-  }
+  utils::add_usage(completion, usage_);
+  json::object message = utils::first_message(completion);
   const std::string text = string_of(message, "content");
   if (!guardrails.empty() && !text.empty() && !checked_all) {
     auto checked = guard(json::array{json::object{{"role", "assistant"}, {"content", text}}});
@@ -386,30 +332,22 @@ async::Task<void> ResponseRun::infer() {
   }
   messages_.push_back(message);
   json::array server_calls;
-  if (const json::value* calls = message.if_contains("tool_calls"); calls && calls->is_array()) {
-    for (const auto& c : calls->get_array()) {
-      if (!c.is_object()) continue;
-      const json::object& call_object = c.get_object();
-      json::object function;
-      if (const json::value* f = call_object.if_contains("function"); f && f->is_object()) {
-        function = f->get_object();
-      }
-      const std::string name = string_of(function, "name");
-      if ((name == "file_search" && tools_.file_search) ||
-          (name == "web_search" && tools_.web_search) || tools_.mcp_tool_server.count(name) > 0) {
-        server_calls.push_back(call_object);
-        continue;
-      }
-      json::object item{{"id", "fc_" + random_uuid4()},
-                        {"type", "function_call"},
-                        {"call_id", string_of(call_object, "id")},
-                        {"name", name},
-                        {"arguments", string_of(function, "arguments")},
-                        {"status", "completed"}};
-      emitter_.function_call(item);
-      output_.push_back(std::move(item));
-      client_calls_ = true;
+  for (const utils::FunctionCall& f : utils::function_calls(message)) {
+    if ((f.name == "file_search" && tools_.file_search) ||
+        (f.name == "web_search" && tools_.web_search) || tools_.mcp_tool_server.count(f.name) > 0) {
+      server_calls.push_back(json::object{
+          {"id", f.id}, {"function", json::object{{"name", f.name}, {"arguments", f.arguments}}}});
+      continue;
     }
+    json::object item{{"id", "fc_" + random_uuid4()},
+                      {"type", "function_call"},
+                      {"call_id", f.id},
+                      {"name", f.name},
+                      {"arguments", f.arguments},
+                      {"status", "completed"}};
+    emitter_.function_call(item);
+    output_.push_back(std::move(item));
+    client_calls_ = true;
   }
   for (const auto& c : server_calls) {
     const json::object& call_object = c.as_object();
@@ -710,7 +648,7 @@ async::Task<json::object> ResponseRun::run() {
     response_ = snapshot("failed");
     emitter_.response_event("response.failed", response_);
   }
-  if (context_.settle_tokens) context_.settle_tokens(input_tokens_ + output_tokens_);
+  if (context_.settle_tokens) context_.settle_tokens(usage_.total());
   co_return response_;
 }
 
@@ -797,7 +735,7 @@ async::Task<json::object> ResponsesEngine::list_responses(const apis::CallContex
             [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<json::object> items;
   for (auto& r : records) items.push_back(std::move(r.second));
-  co_return cursor_list(std::move(items), query);
+  co_return routing::cursor_list(std::move(items), query);
 }
 
 async::Task<json::object> ResponsesEngine::list_input_items(const apis::CallContext&,
@@ -811,7 +749,7 @@ async::Task<json::object> ResponsesEngine::list_input_items(const apis::CallCont
       if (i.is_object()) items.push_back(i.get_object());
     }
   }
-  co_return cursor_list(std::move(items), query);
+  co_return routing::cursor_list(std::move(items), query);
 }
 
 async::Task<void> ResponsesEngine::delete_response(const apis::CallContext&,
