@@ -87,7 +87,8 @@ struct McpClient::SseStream {
         endpoint_waiter.reset();
         ready.push_back([w, message] { w.fail(ApiError::bad_gateway(message)); });
       }
-      for (auto& [id, w] : waiters) {
+      for (auto& entry : waiters) {  // (clang 14 cannot capture structured bindings)
+        auto w = entry.second;
         ready.push_back([w, message] { w.fail(ApiError::bad_gateway(message)); });
       }
       waiters.clear();
