@@ -15,6 +15,7 @@
 #include "core/server/filters/auth_filter.h"
 #include "core/server/filters/quota_filter.h"
 #include "core/server/filters/rate_limit_filter.h"
+#include "core/server/filters/telemetry_filter.h"
 #include "core/server/http_server.h"
 #include "core/server/routes/routes.h"
 #include "core/server/server_core.h"
@@ -191,6 +192,10 @@ void configure_logging(const std::vector<std::pair<std::string, std::string>>& c
 std::vector<std::unique_ptr<server::Filter>> build_filters(const Stack& stack, IoRuntime& runtime) {
   const security::ServerSecurity& security = stack.security();
   std::vector<std::unique_ptr<server::Filter>> filters;
+  // First: its on_response sees every request, refused ones too.
+  if (apis::TelemetryApi* telemetry = stack.services().telemetry()) {
+    filters.push_back(std::make_unique<server::TelemetryFilter>(*telemetry));
+  }
   if (const auto& auth = security.auth) {
     std::optional<std::string> metadata_url;
     if (stack.oauth().stack_uri) {

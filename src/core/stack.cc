@@ -268,6 +268,10 @@ void Stack::initialize() {
     }
     if (auto* f = dynamic_cast<providers::FilesProvider*>(impl)) files_->add_provider(f);
     if (auto* a = dynamic_cast<providers::AgentsProvider*>(impl)) agents_->add_provider(a);
+    if (auto* t = dynamic_cast<providers::TelemetryProvider*>(impl);
+        t && !services_.telemetry_api) {
+      services_.telemetry_api = t;  // the first telemetry provider serves the API
+    }
     if (auto* t = dynamic_cast<providers::ToolRuntimeProvider*>(impl)) {
       tool_groups_->add_provider(entry.provider_id, t);
     }

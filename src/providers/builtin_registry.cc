@@ -4,6 +4,7 @@
 #include "providers/inline/agents/meta_reference.h"
 #include "providers/inline/files/localfs.h"
 #include "providers/inline/inline_providers.h"
+#include "providers/inline/telemetry/meta_reference.h"
 #include "providers/inline/tool_runtime/rag_runtime.h"
 #include "providers/remote/inference/remote_inference.h"
 #include "providers/remote/safety/bedrock.h"
@@ -29,6 +30,7 @@ std::vector<providers::ProviderSpec> builtin_provider_specs() {
       providers::inline_::rag_runtime_spec(),
       providers::inline_::localfs_spec(),
       providers::inline_::meta_reference_agents_spec(),
+      providers::inline_::meta_reference_telemetry_spec(),
       providers::remote::model_context_protocol_spec(),
       providers::remote::tavily_search_spec(),
       providers::remote::brave_search_spec(),

@@ -1,8 +1,7 @@
 // The configuration guide's own examples (tests/data/guide/, copies of
 // ../shared/examples): every one validates and starts, with the environment
-// variables named at its top. guide-ollama.yaml is refused until the telemetry
-// provider lands (issue 13): the test pins exactly
-// those refusals, so a new one cannot slip in.
+// variables named at its top; guide-ollama.yaml runs against a fake Ollama
+// and records traces (telemetry) that the 0.2.12 client reads back.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -58,10 +57,16 @@ for (const file of ['guide-custom-auth-quota.yaml', 'guide-k8s-auth.yaml', 'guid
   });
 }
 
-test('guide-ollama.yaml: refused only for telemetry (not built yet)', () => {
+test('guide-ollama.yaml validates and starts (its telemetry is tested in tests/clients/telemetry.test.mjs)', async () => {
   const v = validate('guide-ollama.yaml');
-  assert.notEqual(v.code, 0);
-  const errors = v.output.split('\n').filter((l) => l.startsWith('error:') && !l.includes('is not a valid run configuration'));
-  assert.equal(errors.length, 1, v.output);
-  assert.match(errors[0], /providers\.telemetry\[0\]\.provider_type: 'inline::meta-reference' is a known Llama Stack provider type/);
+  assert.equal(v.code, 0, v.output);
+  const state = await mkdtemp(path.join(os.tmpdir(), 'guide-ollama-'));
+  const yaml = await readFile(path.join(dir, 'guide-ollama.yaml'), 'utf8');
+  const server = await startServer(yaml, { env: { ...ENV, SQLITE_STORE_DIR: state } });
+  try {
+    assert.equal((await fetch(`${server.baseUrl}/v1/health`)).status, 200);
+  } finally {
+    await server.stop();
+    await rm(state, { recursive: true, force: true });
+  }
 });

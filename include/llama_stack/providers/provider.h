@@ -19,6 +19,7 @@
 #include "llama_stack/apis/resources.h"
 #include "llama_stack/apis/responses.h"
 #include "llama_stack/apis/safety.h"
+#include "llama_stack/apis/telemetry.h"
 #include "llama_stack/apis/tools.h"
 #include "llama_stack/apis/vector_io.h"
 #include "llama_stack/apis/vector_stores.h"
@@ -205,6 +206,10 @@ class AgentsProvider : public Provider, public apis::AgentsApi {
   virtual apis::ResponsesApi& responses() = 0;
   virtual std::optional<apis::Owner> response_owner(const std::string& response_id) = 0;
 };
+
+// Telemetry providers: receive the spans the server records and answer the
+// telemetry query API.
+class TelemetryProvider : public Provider, public apis::TelemetryApi {};
 
 // The text of a document file, for indexing (vector store files): its type
 // guessed from `filename` and its first bytes; text/*, HTML and PDF. The

@@ -52,8 +52,9 @@ struct Services {
   routing::AgentsRouter* agents_router = nullptr;
   routing::ResponsesRouter* responses_router = nullptr;
   routing::ConversationsRouter* conversations_router = nullptr;
-  async::Executor* workers = nullptr;        // the Stack's worker threads
-  storage::InferenceStore* store = nullptr;  // null unless `inference_store` is configured
+  apis::TelemetryApi* telemetry_api = nullptr;  // null unless a telemetry provider is configured
+  async::Executor* workers = nullptr;           // the Stack's worker threads
+  storage::InferenceStore* store = nullptr;     // null unless `inference_store` is configured
   const security::Policy* access_policy = nullptr;
   const routing::ResourceAccess* resource_access = nullptr;
   security::AuditLog* audit_log = nullptr;  // null unless the audit log is enabled
@@ -72,6 +73,7 @@ struct Services {
   routing::AgentsRouter& agents() const { return *agents_router; }
   routing::ResponsesRouter& responses() const { return *responses_router; }
   routing::ConversationsRouter& conversations() const { return *conversations_router; }
+  apis::TelemetryApi* telemetry() const { return telemetry_api; }
   async::Executor& worker_pool() const { return *workers; }
   storage::InferenceStore* inference_store() const { return store; }
   const security::Policy& policy() const { return *access_policy; }

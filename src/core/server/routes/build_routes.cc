@@ -23,6 +23,7 @@ RouteTable build_routes(const Services& services) {
   }
   if (services.serves("tool_runtime")) add_tool_routes(table, services);
   if (services.serves("files")) add_files_routes(table, services);
+  if (services.serves("telemetry")) add_telemetry_routes(table, services);
   if (services.serves("agents")) {
     add_agents_routes(table, services);
     add_responses_routes(table, services);

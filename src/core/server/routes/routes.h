@@ -29,6 +29,8 @@ void add_files_routes(RouteTable& table, const Services& services);
 void add_vector_io_routes(RouteTable& table, const Services& services);
 // The Agents API of 0.2.x (/v1/agents…).
 void add_agents_routes(RouteTable& table, const Services& services);
+// The telemetry API of 0.2.x (/v1/telemetry/…).
+void add_telemetry_routes(RouteTable& table, const Services& services);
 // The OpenAI Responses API and Conversations (/v1/responses, /v1/conversations).
 void add_responses_routes(RouteTable& table, const Services& services);
 // The OpenAI vector stores API (/v1/vector_stores, /v1/openai/v1/vector_stores).

@@ -1,0 +1,70 @@
+// Telemetry (Llama Stack 0.2.x): spans recorded as requests are served, and
+// the query API over them (/v1/telemetry/…). The server records a root span
+// per request (the telemetry filter); the telemetry provider
+// (inline::meta-reference) writes spans to its sinks (console, sqlite) off
+// the request path and answers the queries from its SQLite store.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "llama_stack/apis/call_context.h"
+#include "llama_stack/async/task.h"
+
+namespace llama_stack::apis {
+
+struct SpanRecord {
+  std::string trace_id;        // 32 hex digits
+  std::string span_id;         // 16 hex digits
+  std::string parent_span_id;  // empty for a root span
+  std::string name;
+  std::int64_t start_us = 0;  // Unix microseconds
+  std::int64_t end_us = 0;
+  json::object attributes;
+  std::string status = "ok";  // ok | error
+};
+
+// {key, op: eq|ne|gt|lt, value} (Python's QueryCondition).
+struct QueryCondition {
+  std::string key;
+  std::string op;
+  json::value value;
+};
+
+struct TraceQuery {
+  std::vector<QueryCondition> attribute_filters;
+  std::int64_t limit = 100;
+  std::int64_t offset = 0;
+  std::vector<std::string> order_by;  // e.g. ["-start_time"]
+};
+
+class TelemetryApi {
+ public:
+  virtual ~TelemetryApi() = default;
+  // Queues a finished span for the sinks; never blocks (a full queue drops
+  // it, counted).
+  virtual void record(SpanRecord span) = 0;
+  // POST /v1/telemetry/events: unstructured logs and metrics become span
+  // events of their span; a structured span_start/span_end is recorded as a span.
+  virtual async::Task<void> log_event(const CallContext& context, json::object event) = 0;
+  // Traces (root spans matching the filters): [{trace_id, root_span_id, start_time, end_time}].
+  virtual async::Task<json::array> query_traces(const CallContext& context, TraceQuery query) = 0;
+  virtual async::Task<json::object> get_trace(const CallContext& context, std::string trace_id) = 0;
+  virtual async::Task<json::object> get_span(const CallContext& context, std::string trace_id,
+                                             std::string span_id) = 0;
+  // {span_id: span with status}, the span and its descendants up to max_depth.
+  virtual async::Task<json::object> get_span_tree(const CallContext& context, std::string span_id,
+                                                  std::vector<std::string> attributes_to_return,
+                                                  std::optional<std::int64_t> max_depth) = 0;
+  // The spans under the matching root spans.
+  virtual async::Task<json::array> query_spans(const CallContext& context,
+                                               std::vector<QueryCondition> attribute_filters,
+                                               std::vector<std::string> attributes_to_return,
+                                               std::optional<std::int64_t> max_depth) = 0;
+};
+
+}  // namespace llama_stack::apis

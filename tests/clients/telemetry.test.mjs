@@ -1,0 +1,68 @@
+// Telemetry (inline::meta-reference) in the configuration guide's own example
+// (tests/data/guide/guide-ollama.yaml) against a fake Ollama: a request's
+// root span recorded in SQLite and read back through llama-stack-client
+// 0.2.12's telemetry methods; malformed queries are 400s naming the field.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import LlamaStackClient0212 from 'llama-stack-client-0212';
+
+import { startFakeModelServer } from './lib/fake_model_server.mjs';
+import { startIdentityServer } from './lib/identity_server.mjs';
+import { startServer } from './lib/server.mjs';
+
+const guide = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'data', 'guide', 'guide-ollama.yaml');
+
+test('guide-ollama.yaml (with a fake Ollama) starts and records traces read back by llama-stack-client 0.2.12', async () => {
+  const fake = await startFakeModelServer();
+  const idp = await startIdentityServer();  // the guide's JWKS URL becomes ours
+  const token = idp.sign({ sub: 'alice' });
+  const state = await mkdtemp(path.join(os.tmpdir(), 'guide-ollama-'));
+  const env = { INFERENCE_MODEL: 'llama3.2:3b', OLLAMA_URL: fake.baseUrl, SQLITE_STORE_DIR: state };
+  const yaml = (await readFile(guide, 'utf8')).replace('https://my-token-issuing-svc.com/jwks', idp.jwksUrl);
+  const server = await startServer(yaml, { env });
+  try {
+    const client = new LlamaStackClient0212({ baseURL: server.baseUrl, apiKey: token, maxRetries: 0 });
+    const chat = await fetch(`${server.baseUrl}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ model: 'llama3.2:3b', messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    assert.equal(chat.status, 200, await chat.text());
+    const traceId = chat.headers.get('x-trace-id');
+    assert.match(traceId, /^[0-9a-f]{32}$/);
+    let traces = [];
+    for (let i = 0; i < 20 && !traces.some((t) => t.trace_id === traceId); i++) {
+      traces = await client.telemetry.queryTraces({ attribute_filters: [{ key: 'http.route', op: 'eq', value: '/v1/chat/completions' }], limit: 10 });
+      if (!traces.some((t) => t.trace_id === traceId)) await new Promise((r) => setTimeout(r, 100));
+    }
+    const trace = traces.find((t) => t.trace_id === traceId);
+    assert.ok(trace, JSON.stringify(traces));
+    const root = await client.telemetry.getSpan(traceId, trace.root_span_id);
+    assert.equal(root.name, '/v1/chat/completions');
+    assert.equal(root.attributes['http.status_code'], 200);
+    assert.equal(root.attributes['http.method'], 'POST');
+    assert.equal(root.parent_span_id, null);
+    assert.equal(root.attributes.principal, 'alice');
+    assert.ok(root.end_time >= root.start_time);
+    assert.equal((await client.telemetry.getTrace(traceId)).root_span_id, trace.root_span_id);
+    const tree = await client.telemetry.getSpanTree(trace.root_span_id, { attributes_to_return: ['http.route'] });
+    assert.deepEqual(tree[trace.root_span_id].attributes, { 'http.route': '/v1/chat/completions' });
+    const spans = await client.telemetry.querySpans({ attribute_filters: [{ key: 'http.route', op: 'eq', value: '/v1/chat/completions' }], attributes_to_return: ['http.status_code'] });
+    assert.ok(spans.some((s) => s.span_id === trace.root_span_id));
+    const bad = await fetch(`${server.baseUrl}/v1/telemetry/traces`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ attribute_filters: [{ key: 'x', op: 'like', value: 1 }] }),
+    });
+    assert.equal(bad.status, 400);
+    assert.match((await bad.json()).detail, /attribute_filters\[0\]\.op/);
+  } finally {
+    await server.stop();
+    await fake.stop();
+    await idp.stop();
+    await rm(state, { recursive: true, force: true });
+  }
+});
