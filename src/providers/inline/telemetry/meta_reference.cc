@@ -102,8 +102,8 @@ class Db {
   explicit Db(const std::string& path) {
     const std::filesystem::path p(path);
     if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                                SQLITE_OPEN_FULLMUTEX,
+    if (sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                         nullptr) != SQLITE_OK) {
       const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
       sqlite3_close_v2(db_);
@@ -112,14 +112,17 @@ class Db {
     }
     sqlite3_busy_timeout(db_, 5000);
     exec("PRAGMA journal_mode=WAL");
-    exec("CREATE TABLE IF NOT EXISTS traces (trace_id TEXT PRIMARY KEY, service_name TEXT, "
-         "root_span_id TEXT, start_time TIMESTAMP, end_time TIMESTAMP, created_at TIMESTAMP "
-         "DEFAULT CURRENT_TIMESTAMP)");
-    exec("CREATE TABLE IF NOT EXISTS spans (span_id TEXT PRIMARY KEY, trace_id TEXT REFERENCES "
-         "traces(trace_id), parent_span_id TEXT, name TEXT, start_time TIMESTAMP, end_time "
-         "TIMESTAMP, attributes TEXT, status TEXT, kind TEXT)");
-    exec("CREATE TABLE IF NOT EXISTS span_events (id INTEGER PRIMARY KEY AUTOINCREMENT, span_id "
-         "TEXT REFERENCES spans(span_id), name TEXT, timestamp TIMESTAMP, attributes TEXT)");
+    exec(
+        "CREATE TABLE IF NOT EXISTS traces (trace_id TEXT PRIMARY KEY, service_name TEXT, "
+        "root_span_id TEXT, start_time TIMESTAMP, end_time TIMESTAMP, created_at TIMESTAMP "
+        "DEFAULT CURRENT_TIMESTAMP)");
+    exec(
+        "CREATE TABLE IF NOT EXISTS spans (span_id TEXT PRIMARY KEY, trace_id TEXT REFERENCES "
+        "traces(trace_id), parent_span_id TEXT, name TEXT, start_time TIMESTAMP, end_time "
+        "TIMESTAMP, attributes TEXT, status TEXT, kind TEXT)");
+    exec(
+        "CREATE TABLE IF NOT EXISTS span_events (id INTEGER PRIMARY KEY AUTOINCREMENT, span_id "
+        "TEXT REFERENCES spans(span_id), name TEXT, timestamp TIMESTAMP, attributes TEXT)");
     exec("CREATE INDEX IF NOT EXISTS idx_spans_trace ON spans(trace_id)");
     exec("CREATE INDEX IF NOT EXISTS idx_traces_start ON traces(start_time)");
   }
@@ -150,7 +153,8 @@ class Db {
       if (row) row(stmt);
     }
     sqlite3_finalize(stmt);
-    if (rc != SQLITE_DONE) throw std::runtime_error(std::string("telemetry: ") + sqlite3_errmsg(db_));
+    if (rc != SQLITE_DONE)
+      throw std::runtime_error(std::string("telemetry: ") + sqlite3_errmsg(db_));
   }
 
  private:
@@ -171,14 +175,15 @@ json::object span_of(sqlite3_stmt* stmt) {
   } catch (const std::exception&) {
   }
   const std::string parent = column(stmt, 2);
-  return json::object{{"span_id", column(stmt, 0)},
-                      {"trace_id", column(stmt, 1)},
-                      {"parent_span_id", parent.empty() ? json::value(nullptr) : json::value(parent)},
-                      {"name", column(stmt, 3)},
-                      {"start_time", column(stmt, 4)},
-                      {"end_time", column(stmt, 5)},
-                      {"attributes", std::move(attributes)},
-                      {"status", column(stmt, 7)}};
+  return json::object{
+      {"span_id", column(stmt, 0)},
+      {"trace_id", column(stmt, 1)},
+      {"parent_span_id", parent.empty() ? json::value(nullptr) : json::value(parent)},
+      {"name", column(stmt, 3)},
+      {"start_time", column(stmt, 4)},
+      {"end_time", column(stmt, 5)},
+      {"attributes", std::move(attributes)},
+      {"status", column(stmt, 7)}};
 }
 
 bool matches(const json::object& attributes, const std::vector<apis::QueryCondition>& filters) {
@@ -186,7 +191,8 @@ bool matches(const json::object& attributes, const std::vector<apis::QueryCondit
     const json::value* v = attributes.if_contains(f.key);
     if (v == nullptr) return false;
     const std::string actual = v->is_string() ? std::string(v->get_string()) : to_json(*v);
-    const std::string wanted = f.value.is_string() ? std::string(f.value.get_string()) : to_json(f.value);
+    const std::string wanted =
+        f.value.is_string() ? std::string(f.value.get_string()) : to_json(f.value);
     bool ok = false;
     if (f.op == "eq") ok = actual == wanted;
     if (f.op == "ne") ok = actual != wanted;
@@ -285,9 +291,11 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
       }
       json::array out;
       std::int64_t skipped = 0;
-      const std::string sql = "SELECT t.trace_id, t.root_span_id, t.start_time, t.end_time, "
-                              "s.attributes FROM traces t JOIN spans s ON s.span_id = "
-                              "t.root_span_id ORDER BY t." + order;
+      const std::string sql =
+          "SELECT t.trace_id, t.root_span_id, t.start_time, t.end_time, "
+          "s.attributes FROM traces t JOIN spans s ON s.span_id = "
+          "t.root_span_id ORDER BY t." +
+          order;
       db_->query(sql.c_str(), {}, [&](sqlite3_stmt* stmt) {
         if (static_cast<std::int64_t>(out.size()) >= query.limit) return;
         json::object attributes;
@@ -313,13 +321,14 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
     auto work = async::offload<std::optional<json::object>>(context.executor, workers(), [&] {
       flush();
       std::optional<json::object> out;
-      db_->query("SELECT trace_id, root_span_id, start_time, end_time FROM traces WHERE trace_id = ?",
-                 {trace_id}, [&](sqlite3_stmt* stmt) {
-                   out = json::object{{"trace_id", column(stmt, 0)},
-                                      {"root_span_id", column(stmt, 1)},
-                                      {"start_time", column(stmt, 2)},
-                                      {"end_time", column(stmt, 3)}};
-                 });
+      db_->query(
+          "SELECT trace_id, root_span_id, start_time, end_time FROM traces WHERE trace_id = ?",
+          {trace_id}, [&](sqlite3_stmt* stmt) {
+            out = json::object{{"trace_id", column(stmt, 0)},
+                               {"root_span_id", column(stmt, 1)},
+                               {"start_time", column(stmt, 2)},
+                               {"end_time", column(stmt, 3)}};
+          });
       return out;
     });
     std::optional<json::object> trace = co_await work;
@@ -333,12 +342,12 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
       flush();
       std::optional<json::object> out;
       db_->query((std::string(kSpanColumns) + " WHERE trace_id = ? AND span_id = ?").c_str(),
-                 {trace_id, span_id},
-                 [&](sqlite3_stmt* stmt) { out = span_of(stmt); });
+                 {trace_id, span_id}, [&](sqlite3_stmt* stmt) { out = span_of(stmt); });
       return out;
     });
     std::optional<json::object> span = co_await work;
-    if (!span) throw ApiError::not_found("Span '" + span_id + "' not found in trace '" + trace_id + "'");
+    if (!span)
+      throw ApiError::not_found("Span '" + span_id + "' not found in trace '" + trace_id + "'");
     span->erase("status");
     co_return std::move(*span);
   }
@@ -403,7 +412,8 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
     if (!attributes_to_return.empty()) {
       json::object kept;
       for (const auto& key : attributes_to_return) {
-        if (const json::value* v = span->at("attributes").as_object().if_contains(key)) kept[key] = *v;
+        if (const json::value* v = span->at("attributes").as_object().if_contains(key))
+          kept[key] = *v;
       }
       (*span)["attributes"] = std::move(kept);
     }
@@ -420,7 +430,8 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
     std::unique_lock lock(mutex_);
     const std::uint64_t target = queued_total_ + queue_.size();
     wake_.notify_all();
-    written_.wait_for(lock, std::chrono::seconds(2), [&] { return written_total_ >= target || stopping_; });
+    written_.wait_for(lock, std::chrono::seconds(2),
+                      [&] { return written_total_ >= target || stopping_; });
   }
 
   std::string sinks_text() const {
@@ -435,12 +446,14 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
       std::deque<apis::SpanRecord> batch;
       {
         std::unique_lock lock(mutex_);
-        wake_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_ || !queue_.empty(); });
+        wake_.wait_for(lock, std::chrono::milliseconds(200),
+                       [&] { return stopping_ || !queue_.empty(); });
         batch.swap(queue_);
         queued_total_ += batch.size();
         if (batch.empty() && stopping_) return;
       }
-      if (dropped_ > 0 && std::chrono::steady_clock::now() - last_drop_log > std::chrono::minutes(1)) {
+      if (dropped_ > 0 &&
+          std::chrono::steady_clock::now() - last_drop_log > std::chrono::minutes(1)) {
         LS_WARN(kCore, "telemetry: {} span(s) dropped (queue full)", dropped_.load());
         last_drop_log = std::chrono::steady_clock::now();
       }
@@ -465,16 +478,18 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
       db_->exec("BEGIN");
       for (const auto& span : batch) {
         if (span.parent_span_id.empty()) {
-          db_->query("INSERT OR REPLACE INTO traces (trace_id, service_name, root_span_id, "
-                     "start_time, end_time) VALUES (?, ?, ?, ?, ?)",
-                     {span.trace_id, config_.service_name, span.span_id, iso(span.start_us),
-                      iso(span.end_us)});
+          db_->query(
+              "INSERT OR REPLACE INTO traces (trace_id, service_name, root_span_id, "
+              "start_time, end_time) VALUES (?, ?, ?, ?, ?)",
+              {span.trace_id, config_.service_name, span.span_id, iso(span.start_us),
+               iso(span.end_us)});
         }
-        db_->query("INSERT OR REPLACE INTO spans (span_id, trace_id, parent_span_id, name, "
-                   "start_time, end_time, attributes, status, kind) VALUES (?, ?, NULLIF(?, ''), "
-                   "?, ?, ?, ?, ?, 'internal')",
-                   {span.span_id, span.trace_id, span.parent_span_id, span.name,
-                    iso(span.start_us), iso(span.end_us), to_json(span.attributes), span.status});
+        db_->query(
+            "INSERT OR REPLACE INTO spans (span_id, trace_id, parent_span_id, name, "
+            "start_time, end_time, attributes, status, kind) VALUES (?, ?, NULLIF(?, ''), "
+            "?, ?, ?, ?, ?, 'internal')",
+            {span.span_id, span.trace_id, span.parent_span_id, span.name, iso(span.start_us),
+             iso(span.end_us), to_json(span.attributes), span.status});
       }
       db_->exec("COMMIT");
     } catch (const std::exception& e) {
@@ -506,7 +521,9 @@ ProviderSpec meta_reference_telemetry_spec() {
   spec.api = "telemetry";
   spec.provider_type = "inline::meta-reference";
   spec.description = "Spans to the console and SQLite (Python's tables), and the telemetry API";
-  spec.validate_config = [](const ConfigNode& node, Diagnostics& d) { TelemetryConfig::parse(node, d); };
+  spec.validate_config = [](const ConfigNode& node, Diagnostics& d) {
+    TelemetryConfig::parse(node, d);
+  };
   spec.create = [](const ProviderContext& context, const ConfigNode& node) {
     Diagnostics ignored;
     return std::unique_ptr<Provider>(
