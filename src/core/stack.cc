@@ -286,6 +286,8 @@ void Stack::initialize() {
     LS_INFO(kCore, "provider {} for api {} is disabled", disabled.provider_type, disabled.api);
   }
 
+  inference_->set_telemetry(services_.telemetry_api);
+
   // The vector stores router: over the routers above and the providers'
   // vector DBs; its records live in the metadata store.
   routing::VectorStoresDeps vs;

@@ -51,6 +51,25 @@ test('guide-ollama.yaml (with a fake Ollama) starts and records traces read back
     assert.equal((await client.telemetry.getTrace(traceId)).root_span_id, trace.root_span_id);
     const tree = await client.telemetry.getSpanTree(trace.root_span_id, { attributes_to_return: ['http.route'] });
     assert.deepEqual(tree[trace.root_span_id].attributes, { 'http.route': '/v1/chat/completions' });
+    // The model call is a child span, and its trace context went upstream.
+    const full = await client.telemetry.getSpanTree(trace.root_span_id, {});
+    const model = Object.values(full).find((s) => s.name === 'inference.chat_completion');
+    assert.ok(model, JSON.stringify(full));
+    assert.equal(model.parent_span_id, trace.root_span_id);
+    assert.equal(model.attributes.model, 'llama3.2:3b');
+    assert.equal(model.attributes.provider_id, 'ollama');
+    assert.ok(model.attributes.prompt_tokens > 0 && model.attributes.completion_tokens > 0);
+    const upstream = (await fake.stats()).last_request.headers.traceparent;
+    assert.equal(upstream, `00-${traceId}-${model.span_id}-01`);
+    // A client's traceparent continues: same trace id here and upstream.
+    const theirs = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const continued = await fetch(`${server.baseUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, traceparent: `00-${theirs}-00f067aa0ba902b7-01` },
+      body: JSON.stringify({ model: 'llama3.2:3b', messages: [{ role: 'user', content: 'traced' }] }),
+    });
+    assert.equal(continued.headers.get('x-trace-id'), theirs);
+    assert.match((await fake.stats()).last_request.headers.traceparent, new RegExp(`^00-${theirs}-[0-9a-f]{16}-01$`));
     const spans = await client.telemetry.querySpans({ attribute_filters: [{ key: 'http.route', op: 'eq', value: '/v1/chat/completions' }], attributes_to_return: ['http.status_code'] });
     assert.ok(spans.some((s) => s.span_id === trace.root_span_id));
     const bad = await fetch(`${server.baseUrl}/v1/telemetry/traces`, {

@@ -43,6 +43,9 @@ struct InferenceContext {
   const Model* model = nullptr;  // the registered model (provider_resource_id etc.)
   // X-LlamaStack-Provider-Data, parsed (e.g. {"openai_api_key": "..."}); never logged.
   json::object provider_data;
+  // W3C trace context of this upstream call ("00-<trace>-<span>-01"), for the
+  // provider to send as `traceparent` so the trace continues upstream.
+  std::string traceparent;
 };
 
 using CancelFn = std::function<void()>;

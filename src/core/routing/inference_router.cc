@@ -6,6 +6,7 @@
 
 #include "core/inference/stream_recorder.h"
 #include "core/util/api_error.h"
+#include "core/util/ids.h"
 #include "llama_stack/async/bridge.h"
 
 namespace llama_stack::routing {
@@ -209,10 +210,18 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
   json::object result;
   bool filtered = false;  // a stream ended by the content filter
   std::exception_ptr failure;
+  // The model call is a child span of the caller's (its id goes upstream as
+  // traceparent); the span is recorded when the call ends.
+  apis::CallContext span_context = context;
+  span_context.span_id = random_hex(16);
+  span_context.settle_tokens = {};  // the outcome settles with the caller's context
+  const auto started_at = std::chrono::system_clock::now();
+  std::string provider_id;
   try {
     // An unknown or forbidden model is refused before anything runs (a guard
     // included); the provider call uses the model resolved here.
     const std::shared_ptr<const apis::Model> resolved = resolve(kind, context, model_id);
+    provider_id = resolved->provider_id;
     if (content_safety_ != nullptr && content_safety_->applies(context)) {
       ContentSafety::Generate generate = [this, kind, &model_id, &resolved, &usage](
                                              const apis::CallContext& child, json::object body,
@@ -220,26 +229,47 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
         return call_provider(kind, child, model_id, *resolved, std::move(body), std::move(sink),
                              usage);
       };
-      auto guarded = content_safety_->run(kind, context, model_id, std::move(request),
+      auto guarded = content_safety_->run(kind, span_context, model_id, std::move(request),
                                           std::move(on_chunk), std::move(generate));
       ContentSafety::Guarded outcome_of_guard = co_await std::move(guarded);
       result = std::move(outcome_of_guard.result);
       filtered = outcome_of_guard.filtered;
     } else {
-      auto provider_call = call_provider(kind, context, model_id, *resolved, std::move(request),
-                                         std::move(on_chunk), usage);
+      auto provider_call = call_provider(kind, span_context, model_id, *resolved,
+                                         std::move(request), std::move(on_chunk), usage);
       result = co_await std::move(provider_call);
     }
   } catch (...) {
     failure = std::current_exception();
   }
-  if (failure) {
+  std::optional<ApiError> error;
+  if (failure) error = to_api_error(failure, "inference call for model '" + model_id + "'");
+  if (telemetry_ != nullptr && !context.trace_id.empty() && !provider_id.empty()) {
+    apis::SpanRecord span;
+    span.trace_id = context.trace_id;
+    span.span_id = span_context.span_id;
+    span.parent_span_id = context.span_id;
+    span.name = std::string("inference.") + kRequestTypes[static_cast<int>(kind)];
+    span.start_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(started_at.time_since_epoch())
+            .count();
+    span.end_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    span.attributes = json::object{{"model", model_id},
+                                   {"provider_id", provider_id},
+                                   {"status", error ? error->status() : 200},
+                                   {"prompt_tokens", token_count(usage, "prompt_tokens")},
+                                   {"completion_tokens", token_count(usage, "completion_tokens")}};
+    span.status = error ? "error" : "ok";
+    telemetry_->record(std::move(span));
+  }
+  if (error) {
     // Whatever failed — routing, the policy, a provider that threw while
     // converting the request, the upstream — the reservation is settled and
     // the outcome audited with the status the caller gets.
-    ApiError error = to_api_error(failure, "inference call for model '" + model_id + "'");
     outcome.finish(error, usage);
-    throw error;
+    throw *error;
   }
   outcome.finish(std::nullopt, usage);
   if (record && !filtered) {
@@ -270,7 +300,12 @@ async::Task<json::object> InferenceRouter::call_provider(
     state->sink = std::move(on_chunk);
   }
   request["model"] = model.provider_resource_id;
-  const apis::InferenceContext provider_context{&model, context.provider_data};
+  std::string traceparent;
+  if (context.trace_id.size() == 32 && context.span_id.size() == 16) {
+    traceparent = "00-" + context.trace_id + "-" + context.span_id + "-01";
+  }
+  const apis::InferenceContext provider_context{&model, context.provider_data,
+                                                std::move(traceparent)};
 
   auto start = [&](async::Resolver<json::object> resolve) -> async::CancelFn {
     apis::InferenceCallbacks callbacks;

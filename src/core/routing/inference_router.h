@@ -34,6 +34,7 @@
 #include "core/security/policy.h"
 #include "core/storage/inference_store.h"
 #include "llama_stack/apis/inference.h"
+#include "llama_stack/apis/telemetry.h"
 
 namespace llama_stack::routing {
 
@@ -55,6 +56,8 @@ class InferenceRouter final : public apis::InferenceApi {
 
   // Content-safety enforcement (may be null: off); must outlive the router.
   void set_content_safety(const ContentSafety* content_safety) { content_safety_ = content_safety; }
+  // Startup only: where each model call's span goes (null: not recorded).
+  void set_telemetry(apis::TelemetryApi* telemetry) { telemetry_ = telemetry; }
 
   // The three above by kind (what the routes dispatch on). `store`: record a
   // successful chat completion in the inference store (the OpenAI chat
@@ -79,6 +82,7 @@ class InferenceRouter final : public apis::InferenceApi {
   security::AuditLog* audit_;
   storage::InferenceStore* store_;
   const ContentSafety* content_safety_ = nullptr;
+  apis::TelemetryApi* telemetry_ = nullptr;
 };
 
 }  // namespace llama_stack::routing

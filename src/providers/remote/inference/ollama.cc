@@ -83,7 +83,7 @@ class OllamaProvider final : public InferenceProvider {
     return names;
   }
 
-  apis::CancelFn openai_chat_completion(const apis::InferenceContext&, json::object request,
+  apis::CancelFn openai_chat_completion(const apis::InferenceContext& context, json::object request,
                                         apis::InferenceCallbacks callbacks) override {
     json::object body = ollama::chat_request(request);
     const bool stream = ollama::wants_stream(request);
@@ -109,10 +109,11 @@ class OllamaProvider final : public InferenceProvider {
         completion->response(ollama::chat_response(body, ids));
       };
     }
+    if (!context.traceparent.empty()) call.headers.set("traceparent", context.traceparent);
     return call_upstream(*client_, std::move(call), completion, std::move(handlers));
   }
 
-  apis::CancelFn openai_completion(const apis::InferenceContext&, json::object request,
+  apis::CancelFn openai_completion(const apis::InferenceContext& context, json::object request,
                                    apis::InferenceCallbacks callbacks) override {
     json::object body = ollama::generate_request(request);
     const bool stream = ollama::wants_stream(request);
@@ -138,10 +139,11 @@ class OllamaProvider final : public InferenceProvider {
         completion->response(ollama::generate_response(body, ids));
       };
     }
+    if (!context.traceparent.empty()) call.headers.set("traceparent", context.traceparent);
     return call_upstream(*client_, std::move(call), completion, std::move(handlers));
   }
 
-  apis::CancelFn openai_embeddings(const apis::InferenceContext&, json::object request,
+  apis::CancelFn openai_embeddings(const apis::InferenceContext& context, json::object request,
                                    apis::InferenceCallbacks callbacks) override {
     json::object body = ollama::embed_request(request);
     auto completion = std::make_shared<utils::Completion>(std::move(callbacks));
@@ -153,6 +155,7 @@ class OllamaProvider final : public InferenceProvider {
     handlers.on_body = [completion, ids = std::move(ids)](json::value body) {
       completion->response(ollama::embed_response(body, ids));
     };
+    if (!context.traceparent.empty()) call.headers.set("traceparent", context.traceparent);
     return call_upstream(*client_, std::move(call), completion, std::move(handlers));
   }
 

@@ -172,6 +172,7 @@ class OpenAICompatProvider final : public InferenceProvider {
       }
     }
     if (key && !key->empty()) call.headers.set("authorization", "Bearer " + *key);
+    if (!context.traceparent.empty()) call.headers.set("traceparent", context.traceparent);
     const bool stream =
         body.contains("stream") && body.at("stream").is_bool() && body.at("stream").get_bool();
     call.stream = stream ? StreamFormat::kSse : StreamFormat::kNone;
