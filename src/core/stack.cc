@@ -287,6 +287,9 @@ void Stack::initialize() {
   }
 
   inference_->set_telemetry(services_.telemetry_api);
+  safety_->set_telemetry(services_.telemetry_api);
+  tool_runtime_->set_telemetry(services_.telemetry_api);
+  vector_io_->set_telemetry(services_.telemetry_api);
 
   // The vector stores router: over the routers above and the providers'
   // vector DBs; its records live in the metadata store.

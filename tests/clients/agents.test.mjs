@@ -18,7 +18,7 @@ let server;
 const config = () => `
 version: 2
 image_name: clients-agents
-apis: [inference, safety, vector_io, tool_runtime, agents]
+apis: [inference, safety, vector_io, tool_runtime, agents, telemetry]
 providers:
   inference:
   - {provider_id: vllm, provider_type: remote::vllm, config: {url: "${fake.baseUrl}/v1"}}
@@ -33,6 +33,8 @@ providers:
     provider_type: inline::meta-reference
     config:
       persistence_store: {type: sqlite, db_path: "{{TMP}}/agents_store.db"}
+  telemetry:
+  - {provider_id: meta-reference, provider_type: inline::meta-reference, config: {sinks: [sqlite], sqlite_db_path: "{{TMP}}/trace_store.db"}}
 metadata_store: {type: sqlite, db_path: "{{TMP}}/registry.db"}
 models:
 - {model_id: llama3.2:3b, provider_id: vllm}
@@ -258,3 +260,43 @@ test('a restart between a client tool call and its resume loses nothing', async 
   assert.equal(done.output_message.content, 'Hello from llama3.2:3b! The tool said: rainy');
   assert.deepEqual(done.steps.map((s) => s.step_type), ['inference', 'tool_execution', 'inference']);
 });
+
+test('a turn\'s shield, model, tool and vector search calls are child spans of its request', withServerLog(() => server, async () => {
+  const c = client();
+  const { agent_id } = await c.agents.create({
+    agent_config: {
+      model: 'llama3.2:3b', instructions: 'x', input_shields: ['llama-guard'],
+      toolgroups: [{ name: 'builtin::rag/knowledge_search', args: { vector_db_ids: ['kb'] } }],
+    },
+  });
+  const { session_id } = await c.agents.session.create(agent_id, { session_name: 's' });
+  const res = await fetch(`${server.baseUrl}/v1/agents/${agent_id}/session/${session_id}/turn`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ messages: [{ role: 'user', content: 'call tool knowledge_search {"query": "orchids"}' }] }),
+  });
+  assert.equal(res.status, 200);
+  const traceId = res.headers.get('x-trace-id');
+  let spans = {};
+  for (let i = 0; i < 30; i++) {
+    const trace = await fetch(`${server.baseUrl}/v1/telemetry/traces/${traceId}`).then((r) => r.json());
+    if (trace.root_span_id) {
+      spans = await c.telemetry.getSpanTree(trace.root_span_id, {});
+      if (Object.keys(spans).length >= 6) break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const byName = (n) => Object.values(spans).filter((s) => s.name === n);
+  const root = Object.values(spans).find((s) => s.parent_span_id === null);
+  assert.equal(root.name, '/v1/agents/{agent_id}/session/{session_id}/turn');
+  const [shield] = byName('safety.run_shield');
+  assert.equal(shield.parent_span_id, root.span_id);
+  assert.equal(shield.attributes.shield_id, 'llama-guard');
+  assert.equal(byName('inference.chat_completion').filter((s) => s.parent_span_id === shield.span_id).length, 1, 'the guard\'s model call is the shield\'s child');
+  assert.equal(byName('inference.chat_completion').filter((s) => s.parent_span_id === root.span_id).length, 2, 'two inference steps');
+  const [tool] = byName('tool_runtime.invoke_tool');
+  assert.equal(tool.attributes.tool_name, 'knowledge_search');
+  const [search] = byName('vector_io.query');
+  assert.equal(search.parent_span_id, tool.span_id);
+  assert.equal(search.attributes.vector_db_id, 'kb');
+  assert.equal(byName('inference.embeddings').filter((s) => s.parent_span_id === search.span_id).length, 1);
+}));

@@ -1,5 +1,7 @@
 #include "core/routing/safety_router.h"
 
+#include "core/routing/child_span.h"
+
 #include <random>
 
 #include "core/util/api_error.h"
@@ -55,9 +57,23 @@ async::Task<apis::RunShieldResponse> SafetyRouter::run_shield(const apis::CallCo
   access_.check_scope(context, shield);
   check_size(json_text_size(messages), "'messages'");
   providers::SafetyProvider& provider = shields_.provider_for(shield);
-  auto run = mapped(provider.run_shield(context, shield, std::move(messages), std::move(params)),
-                    "shield '" + shield_id + "'");
-  co_return co_await std::move(run);
+  ChildSpan span(telemetry_, context, "safety.run_shield");
+  span.attributes()["shield_id"] = shield.identifier;
+  span.attributes()["provider_id"] = shield.provider_id;
+  apis::RunShieldResponse out;
+  std::exception_ptr failure;
+  try {
+    auto run =
+        mapped(provider.run_shield(span.context(), shield, std::move(messages), std::move(params)),
+               "shield '" + shield_id + "'");
+    out = co_await std::move(run);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  span.attributes()["violation"] = out.violation ? out.violation->violation_level : "none";
+  span.finish(failure);
+  if (failure) std::rethrow_exception(failure);
+  co_return out;
 }
 
 apis::Shield SafetyRouter::moderation_shield(const apis::CallContext& context,

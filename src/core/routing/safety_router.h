@@ -11,11 +11,14 @@
 #include "core/routing/resource_access.h"
 #include "core/routing/routing_tables.h"
 #include "llama_stack/apis/safety.h"
+#include "llama_stack/apis/telemetry.h"
 
 namespace llama_stack::routing {
 
 class SafetyRouter final : public apis::SafetyApi {
  public:
+  // Startup only: where each shield run's span goes (null: not recorded).
+  void set_telemetry(apis::TelemetryApi* telemetry) { telemetry_ = telemetry; }
   SafetyRouter(ShieldsRoutingTable& shields, const ResourceAccess& access,
                config::SafetySettings settings)
       : shields_(shields), access_(access), settings_(std::move(settings)) {}
@@ -35,6 +38,7 @@ class SafetyRouter final : public apis::SafetyApi {
   const config::SafetySettings& settings() const { return settings_; }
 
  private:
+  apis::TelemetryApi* telemetry_ = nullptr;
   // 413 when `text` is longer than max_input_chars.
   void check_size(std::size_t chars, const std::string& what) const;
   apis::Shield moderation_shield(const apis::CallContext& context,

@@ -1,5 +1,7 @@
 #include "core/routing/tool_runtime_router.h"
 
+#include "core/routing/child_span.h"
+
 #include "core/log/log.h"
 #include "core/routing/registration.h"
 #include "core/util/api_error.h"
@@ -99,8 +101,22 @@ async::Task<apis::ToolInvocationResult> ToolRuntimeRouter::invoke_tool(
   for (const auto& [group, def] : tools) {
     if (def.name != tool_name) continue;
     providers::ToolRuntimeProvider& provider = groups_.provider_for(group);
-    auto run = provider.invoke_tool(context, group, tool_name, std::move(kwargs));
-    co_return co_await std::move(run);
+    ChildSpan span(telemetry_, context, "tool_runtime.invoke_tool");
+    span.attributes()["tool_name"] = tool_name;
+    span.attributes()["toolgroup_id"] = group.identifier;
+    span.attributes()["provider_id"] = group.provider_id;
+    apis::ToolInvocationResult out;
+    std::exception_ptr failure;
+    try {
+      auto run = provider.invoke_tool(span.context(), group, tool_name, std::move(kwargs));
+      out = co_await std::move(run);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    if (out.error_message) span.attributes()["tool_error"] = true;
+    span.finish(failure);
+    if (failure) std::rethrow_exception(failure);
+    co_return out;
   }
   throw ApiError::not_found("Tool '" + tool_name + "' not found in any registered tool group");
 }

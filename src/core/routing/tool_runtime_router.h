@@ -11,6 +11,7 @@
 #include "core/registry/resource_registry.h"
 #include "core/routing/resource_access.h"
 #include "core/routing/routing_tables.h"
+#include "llama_stack/apis/telemetry.h"
 #include "llama_stack/apis/tools.h"
 #include "llama_stack/providers/provider.h"
 
@@ -51,6 +52,8 @@ class ToolRuntimeRouter final : public apis::ToolRuntimeApi, public apis::RagToo
  public:
   ToolRuntimeRouter(ToolGroupsRoutingTable& groups, const ResourceAccess& access)
       : groups_(groups), access_(access) {}
+  // Startup only: where each tool call's span goes (null: not recorded).
+  void set_telemetry(apis::TelemetryApi* telemetry) { telemetry_ = telemetry; }
 
   async::Task<std::vector<std::pair<apis::ToolGroup, apis::ToolDef>>> list_tools(
       const apis::CallContext& context, std::optional<std::string> toolgroup_id) override;
@@ -65,6 +68,7 @@ class ToolRuntimeRouter final : public apis::ToolRuntimeApi, public apis::RagToo
                                           apis::RagQueryConfig config) override;
 
  private:
+  apis::TelemetryApi* telemetry_ = nullptr;
   apis::RagToolApi& rag(const apis::CallContext& context);
 
   ToolGroupsRoutingTable& groups_;

@@ -1,5 +1,7 @@
 #include "core/routing/vector_io_router.h"
 
+#include "core/routing/child_span.h"
+
 #include <openssl/evp.h>
 
 #include <cmath>
@@ -232,14 +234,30 @@ async::Task<apis::QueryChunksResponse> VectorIORouter::search(const apis::CallCo
                                                               const std::string& vector_db_id,
                                                               apis::VectorQuery q) {
   const apis::VectorDB db = resolve(context, vector_db_id);
-  if (q.mode != apis::SearchMode::kKeyword) {
-    auto embedded = embed(context, db, {q.text});
-    std::vector<std::vector<float>> vectors = co_await std::move(embedded);
-    q.embedding = std::move(vectors.front());
+  ChildSpan span(telemetry_, context, "vector_io.query");
+  span.attributes()["vector_db_id"] = db.identifier;
+  span.attributes()["provider_id"] = db.provider_id;
+  span.attributes()["mode"] = q.mode == apis::SearchMode::kVector
+                                  ? "vector"
+                                  : (q.mode == apis::SearchMode::kKeyword ? "keyword" : "hybrid");
+  apis::QueryChunksResponse out;
+  std::exception_ptr failure;
+  try {
+    if (q.mode != apis::SearchMode::kKeyword) {
+      auto embedded = embed(span.context(), db, {q.text});
+      std::vector<std::vector<float>> vectors = co_await std::move(embedded);
+      q.embedding = std::move(vectors.front());
+    }
+    providers::VectorIOProvider& provider = vector_dbs_.provider_for(db);
+    auto found = provider.query_chunks(span.context(), db, std::move(q));
+    out = co_await std::move(found);
+  } catch (...) {
+    failure = std::current_exception();
   }
-  providers::VectorIOProvider& provider = vector_dbs_.provider_for(db);
-  auto found = provider.query_chunks(context, db, std::move(q));
-  co_return co_await std::move(found);
+  span.attributes()["chunks"] = static_cast<std::int64_t>(out.chunks.size());
+  span.finish(failure);
+  if (failure) std::rethrow_exception(failure);
+  co_return out;
 }
 
 async::Task<void> VectorIORouter::delete_chunks(const apis::CallContext& context,

@@ -10,6 +10,7 @@
 #include "core/routing/resource_access.h"
 #include "core/routing/routing_tables.h"
 #include "llama_stack/apis/inference.h"
+#include "llama_stack/apis/telemetry.h"
 #include "llama_stack/apis/vector_io.h"
 
 namespace llama_stack::routing {
@@ -19,6 +20,8 @@ class VectorIORouter final : public apis::VectorIOApi {
   VectorIORouter(VectorDBsRoutingTable& vector_dbs, const ResourceAccess& access,
                  apis::InferenceApi& inference)
       : vector_dbs_(vector_dbs), access_(access), inference_(inference) {}
+  // Startup only: where each search's span goes (null: not recorded).
+  void set_telemetry(apis::TelemetryApi* telemetry) { telemetry_ = telemetry; }
 
   async::Task<void> insert(const apis::CallContext& context, const std::string& vector_db_id,
                            json::array chunks, std::optional<std::int64_t> ttl_seconds) override;
@@ -48,6 +51,7 @@ class VectorIORouter final : public apis::VectorIOApi {
   VectorDBsRoutingTable& vector_dbs_;
   const ResourceAccess& access_;
   apis::InferenceApi& inference_;
+  apis::TelemetryApi* telemetry_ = nullptr;
 };
 
 // Parses a query's params (Llama Stack's names; 400 naming the field).
