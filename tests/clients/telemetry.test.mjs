@@ -70,6 +70,24 @@ test('guide-ollama.yaml (with a fake Ollama) starts and records traces read back
     });
     assert.equal(continued.headers.get('x-trace-id'), theirs);
     assert.match((await fake.stats()).last_request.headers.traceparent, new RegExp(`^00-${theirs}-[0-9a-f]{16}-01$`));
+    // A streamed call's span has its time to first token.
+    const streamedRes = await fetch(`${server.baseUrl}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ model: 'llama3.2:3b', stream: true, messages: [{ role: 'user', content: 'stream it' }] }),
+    });
+    await streamedRes.text();
+    const streamedTrace = streamedRes.headers.get('x-trace-id');
+    let streamedSpan;
+    for (let i = 0; i < 20 && !streamedSpan; i++) {
+      const t = await fetch(`${server.baseUrl}/v1/telemetry/traces/${streamedTrace}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json());
+      if (t.root_span_id) {
+        const tree = await client.telemetry.getSpanTree(t.root_span_id, {});
+        streamedSpan = Object.values(tree).find((s) => s.name === 'inference.chat_completion');
+      }
+      if (!streamedSpan) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(streamedSpan.attributes.streamed, true);
+    assert.ok(streamedSpan.attributes.time_to_first_token_ms >= 0, JSON.stringify(streamedSpan.attributes));
     const spans = await client.telemetry.querySpans({ attribute_filters: [{ key: 'http.route', op: 'eq', value: '/v1/chat/completions' }], attributes_to_return: ['http.status_code'] });
     assert.ok(spans.some((s) => s.span_id === trace.root_span_id));
     const bad = await fetch(`${server.baseUrl}/v1/telemetry/traces`, {

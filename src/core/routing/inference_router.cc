@@ -217,6 +217,20 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
   span_context.settle_tokens = {};  // the outcome settles with the caller's context
   const auto started_at = std::chrono::system_clock::now();
   std::string provider_id;
+  const bool streamed = static_cast<bool>(on_chunk);
+  // Time to first token: when the caller gets its first chunk (only traced calls pay for it).
+  auto first_chunk = std::make_shared<std::atomic<std::int64_t>>(0);
+  if (telemetry_ != nullptr && streamed) {
+    on_chunk = [inner = std::move(on_chunk), first_chunk](json::object chunk) {
+      if (first_chunk->load(std::memory_order_relaxed) == 0) {
+        first_chunk->store(std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count(),
+                           std::memory_order_relaxed);
+      }
+      inner(std::move(chunk));
+    };
+  }
   try {
     // An unknown or forbidden model is refused before anything runs (a guard
     // included); the provider call uses the model resolved here.
@@ -260,7 +274,12 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
                                    {"provider_id", provider_id},
                                    {"status", error ? error->status() : 200},
                                    {"prompt_tokens", token_count(usage, "prompt_tokens")},
-                                   {"completion_tokens", token_count(usage, "completion_tokens")}};
+                                   {"completion_tokens", token_count(usage, "completion_tokens")},
+                                   {"streamed", streamed}};
+    if (const std::int64_t first = first_chunk->load(); first > 0) {
+      span.attributes["time_to_first_token_ms"] =
+          static_cast<double>(first - span.start_us) / 1000.0;
+    }
     span.status = error ? "error" : "ok";
     telemetry_->record(std::move(span));
   }
