@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <exception>
+#include <optional>
 #include <string>
 
 #include "core/util/api_error.h"
@@ -18,21 +19,20 @@ namespace llama_stack::routing {
 
 class ChildSpan {
  public:
+  // `parent` must outlive the span (it is the caller's context).
   ChildSpan(apis::TelemetryApi* telemetry, const apis::CallContext& parent, std::string name)
-      : telemetry_(telemetry), context_(parent) {
-    if (telemetry_ == nullptr || parent.trace_id.empty()) {
-      telemetry_ = nullptr;
-      return;
-    }
+      : telemetry_(parent.trace_id.empty() ? nullptr : telemetry), parent_(parent) {
+    if (telemetry_ == nullptr) return;  // not recorded: no copy of the context
+    own_.emplace(parent);
     span_.trace_id = parent.trace_id;
     span_.parent_span_id = parent.span_id;
     span_.span_id = random_hex(16);
     span_.name = std::move(name);
     span_.start_us = now_us();
-    context_.span_id = span_.span_id;
+    own_->span_id = span_.span_id;
   }
 
-  const apis::CallContext& context() const { return context_; }
+  const apis::CallContext& context() const { return own_ ? *own_ : parent_; }
   json::object& attributes() { return span_.attributes; }
 
   void finish(std::exception_ptr error) {
@@ -57,7 +57,8 @@ class ChildSpan {
   }
 
   apis::TelemetryApi* telemetry_;
-  apis::CallContext context_;
+  const apis::CallContext& parent_;
+  std::optional<apis::CallContext> own_;  // the child's context, when recorded
   apis::SpanRecord span_;
 };
 

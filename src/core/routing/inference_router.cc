@@ -212,15 +212,21 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
   std::exception_ptr failure;
   // The model call is a child span of the caller's (its id goes upstream as
   // traceparent); the span is recorded when the call ends.
-  apis::CallContext span_context = context;
-  span_context.span_id = random_hex(16);
-  span_context.settle_tokens = {};  // the outcome settles with the caller's context
+  // Copied only when spans are recorded: the untraced path stays copy-free.
+  std::optional<apis::CallContext> traced;
+  if (telemetry_ != nullptr && !context.trace_id.empty()) {
+    traced.emplace(context);
+    traced->span_id = random_hex(16);
+    traced->settle_tokens = {};  // the outcome settles with the caller's context
+  }
+  const apis::CallContext& call_context = traced ? *traced : context;
   const auto started_at = std::chrono::system_clock::now();
   std::string provider_id;
   const bool streamed = static_cast<bool>(on_chunk);
   // Time to first token: when the caller gets its first chunk (only traced calls pay for it).
-  auto first_chunk = std::make_shared<std::atomic<std::int64_t>>(0);
-  if (telemetry_ != nullptr && streamed) {
+  std::shared_ptr<std::atomic<std::int64_t>> first_chunk;
+  if (traced && streamed) {
+    first_chunk = std::make_shared<std::atomic<std::int64_t>>(0);
     on_chunk = [inner = std::move(on_chunk), first_chunk](json::object chunk) {
       if (first_chunk->load(std::memory_order_relaxed) == 0) {
         first_chunk->store(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -243,13 +249,13 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
         return call_provider(kind, child, model_id, *resolved, std::move(body), std::move(sink),
                              usage);
       };
-      auto guarded = content_safety_->run(kind, span_context, model_id, std::move(request),
+      auto guarded = content_safety_->run(kind, call_context, model_id, std::move(request),
                                           std::move(on_chunk), std::move(generate));
       ContentSafety::Guarded outcome_of_guard = co_await std::move(guarded);
       result = std::move(outcome_of_guard.result);
       filtered = outcome_of_guard.filtered;
     } else {
-      auto provider_call = call_provider(kind, span_context, model_id, *resolved,
+      auto provider_call = call_provider(kind, call_context, model_id, *resolved,
                                          std::move(request), std::move(on_chunk), usage);
       result = co_await std::move(provider_call);
     }
@@ -258,10 +264,10 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
   }
   std::optional<ApiError> error;
   if (failure) error = to_api_error(failure, "inference call for model '" + model_id + "'");
-  if (telemetry_ != nullptr && !context.trace_id.empty() && !provider_id.empty()) {
+  if (traced && !provider_id.empty()) {
     apis::SpanRecord span;
     span.trace_id = context.trace_id;
-    span.span_id = span_context.span_id;
+    span.span_id = traced->span_id;
     span.parent_span_id = context.span_id;
     span.name = std::string("inference.") + kRequestTypes[static_cast<int>(kind)];
     span.start_us =
@@ -276,7 +282,7 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
                                    {"prompt_tokens", token_count(usage, "prompt_tokens")},
                                    {"completion_tokens", token_count(usage, "completion_tokens")},
                                    {"streamed", streamed}};
-    if (const std::int64_t first = first_chunk->load(); first > 0) {
+    if (const std::int64_t first = first_chunk ? first_chunk->load() : 0; first > 0) {
       span.attributes["time_to_first_token_ms"] =
           static_cast<double>(first - span.start_us) / 1000.0;
     }

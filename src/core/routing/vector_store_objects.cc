@@ -9,11 +9,6 @@
 namespace llama_stack::apis {
 namespace {
 
-std::string str_of(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 std::int64_t int_of(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
   return v != nullptr && (v->is_int64() || v->is_uint64()) ? v->to_number<std::int64_t>() : 0;
@@ -83,7 +78,7 @@ ChunkingStrategy ChunkingStrategy::parse(const json::value* value, const std::st
   if (value == nullptr || value->is_null()) return out;
   const json::object* o = value->if_object();
   if (o == nullptr) throw JsonFieldError(field, "Field '" + field + "' must be an object");
-  const std::string type = o->contains("type") ? str_of(*o, "type") : "auto";
+  const std::string type = o->contains("type") ? json_string(*o, "type") : "auto";
   if (type == "auto") return out;
   if (type != "static") {
     throw JsonFieldError(
@@ -153,7 +148,7 @@ json::object VectorStore::to_record() const {
 VectorStore VectorStore::from_record(const json::value& value) {
   const json::object& o = value.as_object();
   VectorStore s;
-  s.id = str_of(o, "id");
+  s.id = json_string(o, "id");
   if (s.id.empty()) throw std::runtime_error("vector store record without an id");
   s.created_at = int_of(o, "created_at");
   if (const json::value* n = o.if_contains("name"); n != nullptr && n->is_string()) {
@@ -163,8 +158,8 @@ VectorStore VectorStore::from_record(const json::value& value) {
   s.last_active_at = int_of(o, "last_active_at");
   s.metadata = object_of(o, "metadata");
   s.chunking = chunking_of(o);
-  s.provider_id = str_of(o, "provider_id");
-  s.embedding_model = str_of(o, "embedding_model");
+  s.provider_id = json_string(o, "provider_id");
+  s.embedding_model = json_string(o, "embedding_model");
   s.embedding_dimension = int_of(o, "embedding_dimension");
   if (const json::value* owner = o.if_contains("owner")) s.owner = Owner::from_json(*owner);
   return s;
@@ -197,19 +192,19 @@ json::object VectorStoreFile::to_record() const {
 VectorStoreFile VectorStoreFile::from_record(const json::value& value) {
   const json::object& o = value.as_object();
   VectorStoreFile f;
-  f.id = str_of(o, "id");
+  f.id = json_string(o, "id");
   if (f.id.empty()) throw std::runtime_error("vector store file record without an id");
-  f.vector_store_id = str_of(o, "vector_store_id");
+  f.vector_store_id = json_string(o, "vector_store_id");
   f.created_at = int_of(o, "created_at");
-  f.status = str_of(o, "status");
+  f.status = json_string(o, "status");
   f.usage_bytes = int_of(o, "usage_bytes");
   f.chunking = chunking_of(o);
   f.attributes = object_of(o, "attributes");
   if (const json::value* e = o.if_contains("last_error"); e != nullptr && e->is_object()) {
-    f.last_error =
-        VectorStoreFileError{str_of(e->get_object(), "code"), str_of(e->get_object(), "message")};
+    f.last_error = VectorStoreFileError{json_string(e->get_object(), "code"),
+                                        json_string(e->get_object(), "message")};
   }
-  f.filename = str_of(o, "filename");
+  f.filename = json_string(o, "filename");
   f.chunks = int_of(o, "chunks");
   if (const json::value* b = o.if_contains("batch_id"); b != nullptr && b->is_string()) {
     f.batch_id = std::string(b->get_string());
@@ -239,11 +234,11 @@ json::object VectorStoreFileBatch::to_record() const {
 VectorStoreFileBatch VectorStoreFileBatch::from_record(const json::value& value) {
   const json::object& o = value.as_object();
   VectorStoreFileBatch b;
-  b.id = str_of(o, "id");
+  b.id = json_string(o, "id");
   if (b.id.empty()) throw std::runtime_error("file batch record without an id");
-  b.vector_store_id = str_of(o, "vector_store_id");
+  b.vector_store_id = json_string(o, "vector_store_id");
   b.created_at = int_of(o, "created_at");
-  b.status = str_of(o, "status");
+  b.status = json_string(o, "status");
   b.file_ids = strings_of(o, "file_ids");
   b.attributes = object_of(o, "attributes");
   b.chunking = chunking_of(o);

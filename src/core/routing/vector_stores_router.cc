@@ -31,11 +31,6 @@ std::string chunk_text(const json::object& chunk) {
   }
 }
 
-std::string string_field(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 }  // namespace
 
 VectorStoresRouter::VectorStoresRouter(VectorStoresDeps deps, config::VectorStoresSettings settings,
@@ -248,7 +243,7 @@ async::Task<std::string> VectorStoresRouter::rewrite(const apis::CallContext& co
       choices->get_array()[0].is_object()) {
     if (const auto* m = json_field(choices->get_array()[0].get_object(), "message");
         m != nullptr && m->is_object()) {
-      rewritten = string_field(m->get_object(), "content");
+      rewritten = json_string(m->get_object(), "content");
     }
   }
   while (!rewritten.empty() && std::isspace(static_cast<unsigned char>(rewritten.back()))) {
@@ -346,9 +341,9 @@ async::Task<apis::VectorStoreSearchPage> VectorStoresRouter::search(
       metadata = m->get_object();
     }
     apis::VectorStoreSearchResult r;
-    r.file_id = string_field(metadata, "file_id");
-    if (r.file_id.empty()) r.file_id = string_field(metadata, "document_id");
-    r.filename = string_field(metadata, "filename");
+    r.file_id = json_string(metadata, "file_id");
+    if (r.file_id.empty()) r.file_id = json_string(metadata, "document_id");
+    r.filename = json_string(metadata, "filename");
     if (auto it = attributes.find(r.file_id); it != attributes.end()) {
       r.attributes = it->second;
       if (auto f = records_.file(id, r.file_id); f && !f->filename.empty())

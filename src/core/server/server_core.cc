@@ -1,23 +1,10 @@
 #include "core/server/server_core.h"
 
-#include <random>
-
 #include "core/log/log.h"
+#include "core/util/ids.h"
 
 namespace llama_stack::server {
 namespace {
-
-std::string random_hex(std::size_t digits) {
-  thread_local std::mt19937_64 engine{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(digits);
-  while (out.size() < digits) {
-    std::uint64_t bits = engine();
-    for (int i = 0; i < 16 && out.size() < digits; ++i, bits >>= 4) out.push_back(kHex[bits & 0xF]);
-  }
-  return out;
-}
 
 bool is_lower_hex(std::string_view s) {
   for (char c : s) {

@@ -18,7 +18,10 @@ constexpr char kHex[] = "0123456789abcdef";
 std::string random_hex(std::size_t digits) {
   std::string out;
   out.reserve(digits);
-  for (std::size_t i = 0; i < digits; ++i) out.push_back(kHex[engine()() & 0xF]);
+  while (out.size() < digits) {  // 16 digits per draw
+    std::uint64_t bits = engine()();
+    for (int i = 0; i < 16 && out.size() < digits; ++i, bits >>= 4) out.push_back(kHex[bits & 0xF]);
+  }
   return out;
 }
 

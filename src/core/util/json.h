@@ -110,6 +110,11 @@ inline const json::value* json_field(const json::object& o, std::string_view key
   auto it = o.find(key);
   return it == o.end() || it->value().is_null() ? nullptr : &it->value();
 }
+// The string at `key`, or "" when it is absent or not a string.
+inline std::string json_string(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
 // Whether `key` is the boolean true.
 inline bool json_flag(const json::object& o, std::string_view key) {
   const json::value* v = json_field(o, key);

@@ -1,14 +1,9 @@
 #include "providers/utils/chat_completion.h"
 
+#include "core/util/json.h"
+
 namespace llama_stack::providers::utils {
 namespace {
-
-namespace json = boost::json;
-
-std::string string_of(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 std::int64_t int_of(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
@@ -40,7 +35,7 @@ json::object first_message(const json::object& completion, std::string* finish_r
     return {};
   }
   const json::object& choice = choices->get_array()[0].get_object();
-  if (finish_reason != nullptr) *finish_reason = string_of(choice, "finish_reason");
+  if (finish_reason != nullptr) *finish_reason = json_string(choice, "finish_reason");
   const json::value* m = choice.if_contains("message");
   return m != nullptr && m->is_object() ? m->get_object() : json::object{};
 }
@@ -53,10 +48,10 @@ std::vector<FunctionCall> function_calls(const json::object& message) {
     if (!c.is_object()) continue;
     const json::object& call = c.get_object();
     FunctionCall f;
-    f.id = string_of(call, "id");
+    f.id = json_string(call, "id");
     if (const json::value* fn = call.if_contains("function"); fn && fn->is_object()) {
-      f.name = string_of(fn->get_object(), "name");
-      f.arguments = string_of(fn->get_object(), "arguments");
+      f.name = json_string(fn->get_object(), "name");
+      f.arguments = json_string(fn->get_object(), "arguments");
     }
     out.push_back(std::move(f));
   }

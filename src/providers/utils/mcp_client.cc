@@ -31,11 +31,6 @@ std::string resolve_url(const std::string& base, const std::string& endpoint) {
   return base.substr(0, dir + 1) + endpoint;
 }
 
-std::string string_of(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 }  // namespace
 
 // The legacy transport's event stream: `endpoint` and `message` events,
@@ -360,7 +355,7 @@ async::Task<json::object> McpClient::rpc(const apis::CallContext& context, Sessi
   }
   if (const json::value* e = answer->if_contains("error"); e && e->is_object()) {
     throw ApiError::bad_gateway("MCP server " + session.uri + ": " + method +
-                                " failed: " + string_of(e->get_object(), "message"));
+                                " failed: " + json_string(e->get_object(), "message"));
   }
   const json::value* r = answer->if_contains("result");
   if (r == nullptr || !r->is_object()) {

@@ -11,11 +11,6 @@
 namespace llama_stack::providers::inline_::agents {
 namespace {
 
-std::string string_of(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 json::object payload(std::string_view event_type, std::string_view step_type,
                      const std::string& step_id) {
   return json::object{{"event_type", event_type}, {"step_type", step_type}, {"step_id", step_id}};
@@ -81,11 +76,11 @@ void append_turn_messages(const json::object& turn, json::array& messages) {
   const json::value* steps = turn.if_contains("steps");
   if (steps != nullptr && steps->is_array()) {
     for (const auto& s : steps->get_array()) {
-      if (!s.is_object() || string_of(s.get_object(), "step_type") != "tool_execution") continue;
+      if (!s.is_object() || json_string(s.get_object(), "step_type") != "tool_execution") continue;
       const json::value* responses = s.get_object().if_contains("tool_responses");
       if (responses == nullptr || !responses->is_array()) continue;
       for (const auto& r : responses->get_array()) {
-        if (r.is_object()) answered.insert(string_of(r.get_object(), "call_id"));
+        if (r.is_object()) answered.insert(json_string(r.get_object(), "call_id"));
       }
     }
   }
@@ -94,7 +89,8 @@ void append_turn_messages(const json::object& turn, json::array& messages) {
     for (const auto& m : input->get_array()) {
       if (!m.is_object()) continue;
       const json::object& message = m.get_object();
-      if (string_of(message, "role") == "tool" && answered.count(string_of(message, "call_id"))) {
+      if (json_string(message, "role") == "tool" &&
+          answered.count(json_string(message, "call_id"))) {
         continue;
       }
       json::object copy = message;
@@ -106,7 +102,7 @@ void append_turn_messages(const json::object& turn, json::array& messages) {
   for (const auto& s : steps->get_array()) {
     if (!s.is_object()) continue;
     const json::object& step = s.get_object();
-    const std::string type = string_of(step, "step_type");
+    const std::string type = json_string(step, "step_type");
     if (type == "inference") {
       if (const json::value* m = step.if_contains("model_response"); m && m->is_object()) {
         messages.push_back(*m);
@@ -119,14 +115,14 @@ void append_turn_messages(const json::object& turn, json::array& messages) {
         const json::object& response = r.get_object();
         const json::value* content = response.if_contains("content");
         messages.push_back(json::object{{"role", "tool"},
-                                        {"call_id", string_of(response, "call_id")},
+                                        {"call_id", json_string(response, "call_id")},
                                         {"content", content ? *content : json::value("")}});
       }
     } else if (type == "shield_call") {
       const json::value* v = step.if_contains("violation");
       if (v != nullptr && v->is_object()) {
         messages.push_back(json::object{{"role", "assistant"},
-                                        {"content", string_of(v->get_object(), "user_message")},
+                                        {"content", json_string(v->get_object(), "user_message")},
                                         {"stop_reason", "end_of_turn"},
                                         {"tool_calls", json::array{}}});
       }
@@ -139,10 +135,10 @@ json::object tool_definition(const apis::ToolDef& tool, const std::string& offer
   for (const auto& p : tool.parameters) {
     if (!p.is_object()) continue;
     const json::object& param = p.get_object();
-    const std::string name = string_of(param, "name");
+    const std::string name = json_string(param, "name");
     if (name.empty()) continue;
     json::object def{{"param_type", param.contains("parameter_type")
-                                        ? json::value(string_of(param, "parameter_type"))
+                                        ? json::value(json_string(param, "parameter_type"))
                                         : json::value("string")}};
     if (const json::value* d = param.if_contains("description"); d && d->is_string()) {
       def["description"] = *d;

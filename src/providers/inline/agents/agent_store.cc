@@ -23,15 +23,10 @@ std::string state_key(const std::string& agent, const std::string& session,
   return "turn_state:" + agent + ":" + session + ":" + turn;
 }
 
-std::string string_of(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 // Records sorted by their creation time field (ISO 8601 UTC sorts as text).
 std::vector<json::object> sorted_by(std::vector<json::object> records, std::string_view field) {
   std::stable_sort(records.begin(), records.end(), [&](const auto& a, const auto& b) {
-    return string_of(a, field) < string_of(b, field);
+    return json_string(a, field) < json_string(b, field);
   });
   return records;
 }
@@ -55,7 +50,7 @@ void AgentStore::write(const std::string& key, const json::object& value) {
 }
 
 void AgentStore::put_agent(const json::object& agent) {
-  write(agent_key(string_of(agent, "agent_id")), agent);
+  write(agent_key(json_string(agent, "agent_id")), agent);
 }
 
 std::optional<json::object> AgentStore::agent(const std::string& agent_id) const {
@@ -85,7 +80,7 @@ void AgentStore::remove_agent(const std::string& agent_id) {
 }
 
 void AgentStore::put_session(const std::string& agent_id, const json::object& session) {
-  write(session_key(agent_id, string_of(session, "session_id")), session);
+  write(session_key(agent_id, json_string(session, "session_id")), session);
 }
 
 std::optional<json::object> AgentStore::session(const std::string& agent_id,
@@ -118,8 +113,8 @@ void AgentStore::remove_session(const std::string& agent_id, const std::string& 
 }
 
 void AgentStore::put_turn(const std::string& agent_id, const json::object& turn) {
-  const std::string session_id = string_of(turn, "session_id");
-  const std::string turn_id = string_of(turn, "turn_id");
+  const std::string session_id = json_string(turn, "session_id");
+  const std::string turn_id = json_string(turn, "turn_id");
   std::lock_guard lock(session_mutex_);
   std::optional<json::object> session = read(session_key(agent_id, session_id));
   kv_->transaction([&] {

@@ -11,11 +11,6 @@
 namespace llama_stack::providers::inline_::agents {
 namespace {
 
-std::string string_of(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 json::array array_of(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
   return v != nullptr && v->is_array() ? v->get_array() : json::array{};
@@ -55,10 +50,10 @@ json::object TurnState::to_json() const {
 
 TurnState TurnState::from_json(const json::object& o) {
   TurnState s;
-  s.agent_id = string_of(o, "agent_id");
-  s.session_id = string_of(o, "session_id");
-  s.turn_id = string_of(o, "turn_id");
-  s.started_at = string_of(o, "started_at");
+  s.agent_id = json_string(o, "agent_id");
+  s.session_id = json_string(o, "session_id");
+  s.turn_id = json_string(o, "turn_id");
+  s.started_at = json_string(o, "started_at");
   s.input_messages = array_of(o, "input_messages");
   s.messages = array_of(o, "messages");
   s.steps = array_of(o, "steps");
@@ -71,8 +66,8 @@ TurnState TurnState::from_json(const json::object& o) {
   if (const json::value* t = o.if_contains("tool_config"); t && t->is_object()) {
     s.tool_config = t->get_object();
   }
-  s.pending_step_id = string_of(o, "pending_step_id");
-  s.pending_started_at = string_of(o, "pending_started_at");
+  s.pending_step_id = json_string(o, "pending_step_id");
+  s.pending_started_at = json_string(o, "pending_started_at");
   s.pending_calls = array_of(o, "pending_calls");
   return s;
 }
@@ -94,7 +89,7 @@ async::Task<json::object> TurnRunner::start(TurnState state) {
 async::Task<json::object> TurnRunner::resume(TurnState state, json::array tool_responses) {
   std::set<std::string> pending;
   for (const auto& c : state.pending_calls) {
-    if (c.is_object()) pending.insert(string_of(c.get_object(), "call_id"));
+    if (c.is_object()) pending.insert(json_string(c.get_object(), "call_id"));
   }
   json::array responses;
   for (std::size_t i = 0; i < tool_responses.size(); ++i) {
@@ -138,9 +133,9 @@ async::Task<json::object> TurnRunner::run(TurnState state, bool check_input) {
         auto checked = shields(state, std::move(input_shields), "user-input");
         std::optional<json::object> violation = co_await std::move(checked);
         if (violation) {
-          co_return finish(state,
-                           assistant_message(string_of(*violation, "user_message"), "end_of_turn"),
-                           false);
+          co_return finish(
+              state, assistant_message(json_string(*violation, "user_message"), "end_of_turn"),
+              false);
         }
       }
     }
@@ -155,7 +150,7 @@ async::Task<json::object> TurnRunner::run(TurnState state, bool check_input) {
       auto inferred = infer(state, toolset);
       json::object message = co_await std::move(inferred);
       const json::array calls = array_of(message, "tool_calls");
-      if (calls.empty() || string_of(message, "stop_reason") == "out_of_tokens") {
+      if (calls.empty() || json_string(message, "stop_reason") == "out_of_tokens") {
         output = std::move(message);
         break;
       }
@@ -167,7 +162,7 @@ async::Task<json::object> TurnRunner::run(TurnState state, bool check_input) {
       }
       json::array client_calls;
       for (const auto& c : calls) {
-        const std::string name = string_of(c.get_object(), "tool_name");
+        const std::string name = json_string(c.get_object(), "tool_name");
         if (toolset.client_tools.count(name) > 0) {
           client_calls.push_back(c);
           continue;
@@ -188,7 +183,7 @@ async::Task<json::object> TurnRunner::run(TurnState state, bool check_input) {
       auto checked = shields(state, std::move(output_shields), "assistant-output");
       std::optional<json::object> violation = co_await std::move(checked);
       if (violation) {
-        output = assistant_message(string_of(*violation, "user_message"), "end_of_turn");
+        output = assistant_message(json_string(*violation, "user_message"), "end_of_turn");
       }
     }
     co_return finish(state, std::move(output), false);
@@ -299,7 +294,7 @@ async::Task<Toolset> TurnRunner::tools(TurnState& state) {
 
 async::Task<json::object> TurnRunner::infer(TurnState& state, const Toolset& toolset) {
   const json::object& cfg = config();
-  const std::string model = string_of(cfg, "model");
+  const std::string model = json_string(cfg, "model");
   json::object native{{"model_id", model}, {"messages", state.messages}, {"stream", true}};
   if (!toolset.definitions.empty()) native["tools"] = toolset.definitions;
   json::object tool_config;
@@ -349,7 +344,7 @@ async::Task<json::object> TurnRunner::infer(TurnState& state, const Toolset& too
         const std::int64_t i = index != nullptr && index->is_int64() ? index->get_int64() : 0;
         std::string fragment;
         if (const json::value* f = c.get_object().if_contains("function"); f && f->is_object()) {
-          fragment = string_of(f->get_object(), "arguments");
+          fragment = json_string(f->get_object(), "arguments");
         }
         const bool first = started_calls.insert(i).second;
         emit(step_progress("inference", step_id,
@@ -389,7 +384,7 @@ async::Task<json::object> TurnRunner::infer(TurnState& state, const Toolset& too
                      {"parse_status", parsed ? "succeeded" : "failed"}}));
     tool_calls.push_back(std::move(tool_call));
   }
-  std::string content = string_of(message, "content");
+  std::string content = json_string(message, "content");
   if (!tool_calls.empty()) content.clear();  // as Python
   json::object response = assistant_message(std::move(content), inference::stop_reason_of(finish),
                                             std::move(tool_calls));
@@ -405,7 +400,7 @@ async::Task<json::object> TurnRunner::infer(TurnState& state, const Toolset& too
 async::Task<void> TurnRunner::execute(TurnState& state, const Toolset& toolset, json::object call) {
   const std::string step_id = random_uuid4();
   const std::string started = now_iso();
-  const std::string name = string_of(call, "tool_name");
+  const std::string name = json_string(call, "tool_name");
   emit(step_start("tool_execution", step_id));
   emit(step_progress(
       "tool_execution", step_id,
@@ -418,7 +413,7 @@ async::Task<void> TurnRunner::execute(TurnState& state, const Toolset& toolset, 
     content = tool_error("the model called tool '" + name + "', which this agent does not have");
   } else if (arguments == nullptr || !arguments->is_object()) {
     content = tool_error("the arguments of the call to '" + name +
-                         "' are not a JSON object: " + string_of(call, "arguments_json"));
+                         "' are not a JSON object: " + json_string(call, "arguments_json"));
   } else {
     json::object kwargs = arguments->get_object();
     kwargs["session_id"] = state.session_id;
@@ -438,7 +433,7 @@ async::Task<void> TurnRunner::execute(TurnState& state, const Toolset& toolset, 
       content = tool_error(e.what());
     }
   }
-  json::object response{{"call_id", string_of(call, "call_id")},
+  json::object response{{"call_id", json_string(call, "call_id")},
                         {"tool_name", name},
                         {"content", content},
                         {"metadata", metadata}};
@@ -448,7 +443,7 @@ async::Task<void> TurnRunner::execute(TurnState& state, const Toolset& toolset, 
   state.steps.push_back(details);
   emit(step_complete("tool_execution", step_id, std::move(details)));
   state.messages.push_back(json::object{
-      {"role", "tool"}, {"call_id", string_of(call, "call_id")}, {"content", content}});
+      {"role", "tool"}, {"call_id", json_string(call, "call_id")}, {"content", content}});
 }
 
 json::object TurnRunner::finish(TurnState& state, json::object output, bool awaiting) {

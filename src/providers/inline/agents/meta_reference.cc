@@ -10,6 +10,7 @@
 #include "core/log/log.h"
 #include "core/util/api_error.h"
 #include "core/util/ids.h"
+#include "core/util/json.h"
 #include "core/util/message_text.h"
 #include "providers/inline/agents/agent_store.h"
 #include "providers/inline/agents/agent_turn.h"
@@ -48,11 +49,6 @@ struct MetaReferenceConfig {
     return c;
   }
 };
-
-std::string string_of(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 std::optional<apis::Owner> owner_of(const json::object& record) {
   const json::value* o = record.if_contains("owner");
@@ -218,7 +214,7 @@ class MetaReferenceAgents final : public AgentsProvider {
     if (context.user) agent["owner"] = context.user->to_json();
     store_->put_agent(agent);
     LS_INFO(kAgents, "agent '{}' created ({})", id,
-            string_of(agent["agent_config"].as_object(), "model"));
+            json_string(agent["agent_config"].as_object(), "model"));
     co_return id;
   }
 
@@ -237,7 +233,7 @@ class MetaReferenceAgents final : public AgentsProvider {
                                                        Visible visible) override {
     std::vector<json::object> out;
     for (auto& a : store_->agents()) {
-      if (visible && !visible(string_of(a, "agent_id"), owner_of(a))) continue;
+      if (visible && !visible(json_string(a, "agent_id"), owner_of(a))) continue;
       out.push_back(public_agent(std::move(a)));
     }
     co_return paginate(std::move(out), page);
@@ -268,7 +264,7 @@ class MetaReferenceAgents final : public AgentsProvider {
     json::object s = session(agent_id, session_id);
     json::array turns;
     for (auto& t : store_->turns(agent_id, session_id)) {
-      if (turn_ids && std::find(turn_ids->begin(), turn_ids->end(), string_of(t, "turn_id")) ==
+      if (turn_ids && std::find(turn_ids->begin(), turn_ids->end(), json_string(t, "turn_id")) ==
                           turn_ids->end()) {
         continue;
       }
@@ -290,7 +286,7 @@ class MetaReferenceAgents final : public AgentsProvider {
     agent(agent_id);
     std::vector<json::object> out;
     for (auto& s : store_->sessions(agent_id)) {
-      if (visible && !visible(string_of(s, "session_id"), owner_of(s))) continue;
+      if (visible && !visible(json_string(s, "session_id"), owner_of(s))) continue;
       out.push_back(public_session(std::move(s), json::array{}));  // turns: as Python, not listed
     }
     co_return paginate(std::move(out), page);
@@ -334,7 +330,8 @@ class MetaReferenceAgents final : public AgentsProvider {
     state.toolgroups = std::move(request.toolgroups);
     state.tool_config = std::move(request.tool_config);
     const json::object& config = a["agent_config"].as_object();
-    if (const std::string instructions = string_of(config, "instructions"); !instructions.empty()) {
+    if (const std::string instructions = json_string(config, "instructions");
+        !instructions.empty()) {
       state.messages.push_back(json::object{{"role", "system"}, {"content", instructions}});
     }
     for (const auto& t : store_->turns(agent_id, session_id))
@@ -380,7 +377,7 @@ class MetaReferenceAgents final : public AgentsProvider {
     if (!turn) throw turn_not_found(turn_id);
     if (const json::value* steps = turn->if_contains("steps"); steps && steps->is_array()) {
       for (const auto& s : steps->get_array()) {
-        if (s.is_object() && string_of(s.get_object(), "step_id") == step_id) {
+        if (s.is_object() && json_string(s.get_object(), "step_id") == step_id) {
           co_return json::object{{"step", s}};
         }
       }

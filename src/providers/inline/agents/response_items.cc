@@ -8,11 +8,6 @@
 namespace llama_stack::providers::inline_::agents {
 namespace {
 
-std::string string_of(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 // Content parts → chat content (a string when every part is text).
 json::value chat_content(const json::value& content, bool assistant) {
   if (content.is_string()) return content;
@@ -23,20 +18,20 @@ json::value chat_content(const json::value& content, bool assistant) {
   for (const auto& p : content.get_array()) {
     if (!p.is_object()) continue;
     const json::object& part = p.get_object();
-    const std::string type = string_of(part, "type");
+    const std::string type = json_string(part, "type");
     if (type == "input_text" || type == "output_text" || type == "text") {
       if (!text.empty()) text += "\n";
-      text += string_of(part, "text");
-      parts.push_back(json::object{{"type", "text"}, {"text", string_of(part, "text")}});
+      text += json_string(part, "text");
+      parts.push_back(json::object{{"type", "text"}, {"text", json_string(part, "text")}});
     } else if (type == "refusal") {
       if (!text.empty()) text += "\n";
-      text += string_of(part, "refusal");
-      parts.push_back(json::object{{"type", "text"}, {"text", string_of(part, "refusal")}});
+      text += json_string(part, "refusal");
+      parts.push_back(json::object{{"type", "text"}, {"text", json_string(part, "refusal")}});
     } else if (type == "input_image" && !assistant) {
       only_text = false;
       parts.push_back(
           json::object{{"type", "image_url"},
-                       {"image_url", json::object{{"url", string_of(part, "image_url")}}}});
+                       {"image_url", json::object{{"url", json_string(part, "image_url")}}}});
     }
   }
   if (only_text || assistant) return json::value(text);
@@ -73,22 +68,22 @@ json::array chat_messages(const json::array& items,
   for (const auto& v : items) {
     if (!v.is_object()) continue;
     const json::object& item = v.get_object();
-    const std::string type = string_of(item, "type");
+    const std::string type = json_string(item, "type");
     if (type == "message") {
-      std::string role = string_of(item, "role");
+      std::string role = json_string(item, "role");
       if (role == "developer") role = "system";
       const json::value* content = item.if_contains("content");
       messages.push_back(json::object{
           {"role", role},
           {"content", content ? chat_content(*content, role == "assistant") : json::value("")}});
     } else if (type == "function_call") {
-      json::object call{{"id", string_of(item, "call_id")},
+      json::object call{{"id", json_string(item, "call_id")},
                         {"type", "function"},
-                        {"function", json::object{{"name", string_of(item, "name")},
-                                                  {"arguments", string_of(item, "arguments")}}}};
+                        {"function", json::object{{"name", json_string(item, "name")},
+                                                  {"arguments", json_string(item, "arguments")}}}};
       // Consecutive calls are one assistant message.
       if (!messages.empty() && messages.back().as_object().contains("tool_calls") &&
-          string_of(messages.back().as_object(), "role") == "assistant") {
+          json_string(messages.back().as_object(), "role") == "assistant") {
         messages.back().as_object()["tool_calls"].as_array().push_back(std::move(call));
       } else {
         messages.push_back(json::object{
@@ -98,13 +93,13 @@ json::array chat_messages(const json::array& items,
       const json::value* output = item.if_contains("output");
       messages.push_back(
           json::object{{"role", "tool"},
-                       {"tool_call_id", string_of(item, "call_id")},
+                       {"tool_call_id", json_string(item, "call_id")},
                        {"content", output != nullptr && output->is_string()
                                        ? *output
                                        : json::value(output ? to_json(*output) : "")}});
     } else if (type == "file_search_call") {
       // What the model saw: its call and the results.
-      const std::string id = string_of(item, "id");
+      const std::string id = json_string(item, "id");
       std::string query;
       if (const json::value* q = item.if_contains("queries");
           q && q->is_array() && !q->get_array().empty() && q->get_array()[0].is_string()) {
@@ -226,7 +221,7 @@ json::value response_format(const json::value* text) {
   const json::value* format = text->get_object().if_contains("format");
   if (format == nullptr || !format->is_object()) return nullptr;
   const json::object& f = format->get_object();
-  const std::string type = string_of(f, "type");
+  const std::string type = json_string(f, "type");
   if (type == "text" || type.empty()) return nullptr;
   if (type == "json_object") return json::object{{"type", "json_object"}};
   if (type == "json_schema") {
@@ -246,8 +241,8 @@ std::string file_search_text(const json::array& results) {
   for (const auto& r : results) {
     if (!r.is_object()) continue;
     const json::object& o = r.get_object();
-    out += "[" + std::to_string(++i) + "] " + string_of(o, "filename") + ": " +
-           string_of(o, "text") + "\n";
+    out += "[" + std::to_string(++i) + "] " + json_string(o, "filename") + ": " +
+           json_string(o, "text") + "\n";
   }
   return out;
 }

@@ -20,11 +20,6 @@ namespace {
 constexpr std::string_view kPrefix = "response:";
 constexpr std::int64_t kMaxIterations = 10;
 
-std::string string_of(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 ApiError response_not_found(const std::string& id) {
   return ApiError::not_found("Response '" + id + "' not found");
 }
@@ -217,11 +212,11 @@ async::Task<void> ResponseRun::prepare(storage::KVStore& kv) {
     }
     json::array user;
     for (const auto& m : messages_) {
-      if (string_of(m.as_object(), "role") == "user") user.push_back(m);
+      if (json_string(m.as_object(), "role") == "user") user.push_back(m);
     }
     for (const auto& shield : g->get_array()) {
       guardrails.push_back(shield.is_string() ? std::string(shield.get_string())
-                                              : string_of(shield.as_object(), "id"));
+                                              : json_string(shield.as_object(), "id"));
     }
     auto checked = guard(std::move(user));
     guardrail_refusal = co_await std::move(checked);
@@ -248,10 +243,10 @@ async::Task<void> ResponseRun::infer() {
     if (const json::value* c = request_.if_contains("tool_choice"); c && !c->is_null()) {
       if (c->is_string()) {
         chat["tool_choice"] = *c;
-      } else if (c->is_object() && string_of(c->get_object(), "type") == "function") {
-        chat["tool_choice"] =
-            json::object{{"type", "function"},
-                         {"function", json::object{{"name", string_of(c->get_object(), "name")}}}};
+      } else if (c->is_object() && json_string(c->get_object(), "type") == "function") {
+        chat["tool_choice"] = json::object{
+            {"type", "function"},
+            {"function", json::object{{"name", json_string(c->get_object(), "name")}}}};
       }
     }
     if (const json::value* p = request_.if_contains("parallel_tool_calls"); p && p->is_bool()) {
@@ -315,7 +310,7 @@ async::Task<void> ResponseRun::infer() {
   }
   utils::add_usage(completion, usage_);
   json::object message = utils::first_message(completion);
-  const std::string text = string_of(message, "content");
+  const std::string text = json_string(message, "content");
   if (!guardrails.empty() && !text.empty() && !checked_all) {
     auto checked = guard(json::array{json::object{{"role", "assistant"}, {"content", text}}});
     refusal = co_await std::move(checked);
@@ -351,7 +346,7 @@ async::Task<void> ResponseRun::infer() {
   }
   for (const auto& c : server_calls) {
     const json::object& call_object = c.as_object();
-    const std::string name = string_of(call_object.at("function").as_object(), "name");
+    const std::string name = json_string(call_object.at("function").as_object(), "name");
     if (name == "file_search" && tools_.file_search) {
       auto searched = file_search(call_object);
       co_await std::move(searched);
@@ -367,15 +362,15 @@ async::Task<void> ResponseRun::infer() {
 
 async::Task<void> ResponseRun::file_search(json::object call) {
   ++tool_calls_;
-  const std::string call_id = string_of(call, "id");
+  const std::string call_id = json_string(call, "id");
   std::string arguments;
   if (const json::value* f = call.if_contains("function"); f && f->is_object()) {
-    arguments = string_of(f->get_object(), "arguments");
+    arguments = json_string(f->get_object(), "arguments");
   }
   std::string query;
   try {
     json::value args = parse_json(arguments.empty() ? "{}" : arguments);
-    if (args.is_object()) query = string_of(args.get_object(), "query");
+    if (args.is_object()) query = json_string(args.get_object(), "query");
   } catch (const std::exception&) {
   }
   json::object item{{"id", "fs_" + random_uuid4()},
@@ -454,9 +449,9 @@ std::string content_text(const json::value& content) {
   std::string text;
   if (content.is_array()) {
     for (const auto& c : content.get_array()) {
-      if (c.is_object() && string_of(c.get_object(), "type") == "text") {
+      if (c.is_object() && json_string(c.get_object(), "type") == "text") {
         if (!text.empty()) text += "\n";
-        text += string_of(c.get_object(), "text");
+        text += json_string(c.get_object(), "text");
       }
     }
   }
@@ -467,8 +462,8 @@ std::string call_argument(const json::object& call, std::string_view key) {
   const json::value* f = call.if_contains("function");
   if (f == nullptr || !f->is_object()) return "";
   try {
-    json::value args = parse_json(string_of(f->get_object(), "arguments"));
-    if (args.is_object()) return string_of(args.get_object(), key);
+    json::value args = parse_json(json_string(f->get_object(), "arguments"));
+    if (args.is_object()) return json_string(args.get_object(), key);
   } catch (const std::exception&) {
   }
   return "";
@@ -490,7 +485,7 @@ async::Task<void> ResponseRun::list_mcp_tools() {
       std::vector<json::object> tools = co_await std::move(listed);
       json::array described;
       for (const auto& t : tools) {
-        const std::string name = string_of(t, "name");
+        const std::string name = json_string(t, "name");
         if (name.empty() || (server.allowed_tools && server.allowed_tools->count(name) == 0)) {
           continue;
         }
@@ -557,15 +552,15 @@ async::Task<void> ResponseRun::web_search(json::object call) {
   emitter_.tool_done(item, "response.web_search_call", failed);
   output_.push_back(item);
   messages_.push_back(
-      json::object{{"role", "tool"}, {"tool_call_id", string_of(call, "id")}, {"content", text}});
+      json::object{{"role", "tool"}, {"tool_call_id", json_string(call, "id")}, {"content", text}});
 }
 
 async::Task<void> ResponseRun::mcp_call(json::object call) {
   ++tool_calls_;
   const json::object& function = call.at("function").as_object();
-  const std::string name = string_of(function, "name");
+  const std::string name = json_string(function, "name");
   const McpTool& server = tools_.mcp[tools_.mcp_tool_server.at(name)];
-  const std::string arguments = string_of(function, "arguments");
+  const std::string arguments = json_string(function, "arguments");
   json::object item{{"id", "mcp_" + random_uuid4()},
                     {"type", "mcp_call"},
                     {"server_label", server.server_label},
@@ -610,7 +605,7 @@ async::Task<void> ResponseRun::mcp_call(json::object call) {
   emitter_.tool_done(item, "response.mcp_call", failed);
   output_.push_back(item);
   messages_.push_back(
-      json::object{{"role", "tool"}, {"tool_call_id", string_of(call, "id")}, {"content", text}});
+      json::object{{"role", "tool"}, {"tool_call_id", json_string(call, "id")}, {"content", text}});
 }
 
 async::Task<json::object> ResponseRun::run() {
@@ -630,7 +625,7 @@ async::Task<json::object> ResponseRun::run() {
         co_await std::move(step);
         bool searched = false;
         for (std::size_t k = before; k < output_.size(); ++k) {
-          const std::string type = string_of(output_[k].as_object(), "type");
+          const std::string type = json_string(output_[k].as_object(), "type");
           searched = searched || type == "file_search_call" || type == "web_search_call" ||
                      type == "mcp_call";
         }
@@ -677,9 +672,9 @@ async::Task<json::object> ResponsesEngine::create_response(const apis::CallConte
                                       std::chrono::system_clock::now().time_since_epoch())
                                       .count()}};
     if (context.user) record["owner"] = context.user->to_json();
-    kv_->set(std::string(kPrefix) + string_of(response, "id"), to_json(record));
+    kv_->set(std::string(kPrefix) + json_string(response, "id"), to_json(record));
   }
-  if (run.conversation_id && string_of(response, "status") == "completed") {
+  if (run.conversation_id && json_string(response, "status") == "completed") {
     json::array added = run.input;
     for (const auto& o : run.output()) added.push_back(o);
     auto appended = deps_.conversations->add_items(context, *run.conversation_id, std::move(added));
@@ -723,7 +718,7 @@ async::Task<json::object> ResponsesEngine::list_responses(const apis::CallContex
       const std::string id = key.substr(kPrefix.size());
       if (query.visible && !query.visible(id, owner)) continue;
       json::object response = r.at("response").as_object();
-      if (query.model && string_of(response, "model") != *query.model) continue;
+      if (query.model && json_string(response, "model") != *query.model) continue;
       const json::value* order = r.if_contains("order");
       records.emplace_back(order && order->is_int64() ? order->get_int64() : 0,
                            std::move(response));

@@ -38,11 +38,6 @@ struct McpConfig {
   }
 };
 
-std::string string_of(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 class McpToolRuntime final : public ToolRuntimeProvider {
  public:
   McpToolRuntime(ProviderContext context, McpConfig config)
@@ -87,12 +82,12 @@ class McpToolRuntime final : public ToolRuntimeProvider {
       for (const auto& item : c->get_array()) {
         if (!item.is_object()) continue;
         const json::object& o = item.get_object();
-        const std::string type = string_of(o, "type");
+        const std::string type = json_string(o, "type");
         if (type == "text") {
-          content.push_back(json::object{{"type", "text"}, {"text", string_of(o, "text")}});
+          content.push_back(json::object{{"type", "text"}, {"text", json_string(o, "text")}});
         } else if (type == "image") {
-          content.push_back(json::object{{"type", "image"},
-                                         {"image", json::object{{"data", string_of(o, "data")}}}});
+          content.push_back(json::object{
+              {"type", "image"}, {"image", json::object{{"data", json_string(o, "data")}}}});
         } else {
           content.push_back(json::object{{"type", "text"}, {"text", to_json(item)}});
         }
@@ -101,7 +96,7 @@ class McpToolRuntime final : public ToolRuntimeProvider {
     out.content = std::move(content);
     if (const json::value* e = result.if_contains("isError"); e && e->is_bool() && e->get_bool()) {
       std::string text;
-      for (const auto& c : out.content.as_array()) text += string_of(c.as_object(), "text");
+      for (const auto& c : out.content.as_array()) text += json_string(c.as_object(), "text");
       out.error_message = text.empty() ? "the tool reported an error" : text;
     }
     co_return out;
@@ -129,7 +124,7 @@ class McpToolRuntime final : public ToolRuntimeProvider {
 
   static apis::ToolDef tool_def(const json::object& tool, const std::string& uri) {
     apis::ToolDef def;
-    def.name = string_of(tool, "name");
+    def.name = json_string(tool, "name");
     if (const json::value* d = tool.if_contains("description"); d && d->is_string()) {
       def.description = std::string(d->get_string());
     }
@@ -147,7 +142,7 @@ class McpToolRuntime final : public ToolRuntimeProvider {
           json::object param;
           param["name"] = name;
           param["parameter_type"] =
-              p.is_object() ? string_of(p.get_object(), "type") : std::string("string");
+              p.is_object() ? json_string(p.get_object(), "type") : std::string("string");
           param["required"] = required.count(std::string(name)) > 0;
           if (p.is_object()) {
             if (const json::value* d = p.get_object().if_contains("description")) {

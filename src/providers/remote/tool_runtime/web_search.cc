@@ -48,11 +48,6 @@ struct SearchConfig {
   }
 };
 
-std::string string_of(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 class WebSearch final : public ToolRuntimeProvider {
  public:
   WebSearch(ProviderContext context, SearchConfig config, Service service)
@@ -83,7 +78,7 @@ class WebSearch final : public ToolRuntimeProvider {
     if (tool_name != "web_search") {
       throw ApiError::not_found("Tool '" + tool_name + "' is not a web search tool");
     }
-    const std::string query = string_of(kwargs, "query");
+    const std::string query = json_string(kwargs, "query");
     if (query.empty()) throw JsonFieldError("kwargs.query", "Field 'kwargs.query' is required");
     const std::string key = api_key(context);
     http::ClientRequest request;
@@ -142,13 +137,13 @@ class WebSearch final : public ToolRuntimeProvider {
       for (const auto& r : results->get_array()) {
         if (!r.is_object()) continue;
         const json::object& o = r.get_object();
-        json::object item{{"title", string_of(o, "title")}, {"url", string_of(o, "url")}};
+        json::object item{{"title", json_string(o, "title")}, {"url", json_string(o, "url")}};
         if (service_ == Service::kTavily) {
-          item["content"] = string_of(o, "content");
+          item["content"] = json_string(o, "content");
           if (const json::value* s = o.if_contains("score"); s && s->is_number())
             item["score"] = *s;
         } else {
-          item["description"] = string_of(o, "description");
+          item["description"] = json_string(o, "description");
         }
         top.push_back(std::move(item));
         if (static_cast<std::int64_t>(top.size()) >= config_.max_results) break;
