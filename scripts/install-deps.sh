@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev
   clang-format clang-14 libclang-rt-14-dev
   openssl curl wrk nginx-light procps
+  prometheus protobuf-compiler libprotobuf-dev
 )
 # Node.js and npm: the machine image may ship its own build (which conflicts
 # with Debian's npm package); use Debian's only when none is on PATH.

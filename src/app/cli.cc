@@ -13,6 +13,7 @@
 #include "core/registry/apis.h"
 #include "core/registry/provider_registry.h"
 #include "core/server/filters/auth_filter.h"
+#include "core/server/filters/metrics_filter.h"
 #include "core/server/filters/quota_filter.h"
 #include "core/server/filters/rate_limit_filter.h"
 #include "core/server/filters/telemetry_filter.h"
@@ -20,6 +21,7 @@
 #include "core/server/routes/routes.h"
 #include "core/server/server_core.h"
 #include "core/stack.h"
+#include "core/util/metrics.h"
 
 namespace llama_stack::cli {
 namespace {
@@ -192,7 +194,10 @@ void configure_logging(const std::vector<std::pair<std::string, std::string>>& c
 std::vector<std::unique_ptr<server::Filter>> build_filters(const Stack& stack, IoRuntime& runtime) {
   const security::ServerSecurity& security = stack.security();
   std::vector<std::unique_ptr<server::Filter>> filters;
-  // First: its on_response sees every request, refused ones too.
+  // First: their on_response sees every request, refused ones too.
+  if (stack.config().server.metrics.enabled) {
+    filters.push_back(std::make_unique<server::MetricsFilter>());
+  }
   if (apis::TelemetryApi* telemetry = stack.services().telemetry()) {
     filters.push_back(std::make_unique<server::TelemetryFilter>(*telemetry));
   }
@@ -287,6 +292,13 @@ int command_run(const std::vector<std::string>& args) {
     port = static_cast<int>(value);
   }
 
+  const config::MetricsSettings metrics_settings = stack_config.server.metrics;
+  metrics::set_enabled(metrics_settings.enabled);
+  metrics::set_principal_labels(metrics_settings.principal_labels);
+  if (metrics_settings.enabled) {
+    metrics::catalog().build_info.with({LLAMA_STACK_VERSION}).set(1);  // registers every family
+  }
+
   IoRuntime runtime(static_cast<int>(stack_config.server.workers));
   runtime.start();
   Stack stack(std::move(stack_config), std::move(loaded->security),
@@ -306,7 +318,21 @@ int command_run(const std::vector<std::string>& args) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;
   }
-  server::ServerCore core(server::routes::build_routes(stack.services()), std::move(filters));
+  server::RouteTable routes = server::routes::build_routes(stack.services());
+  // /metrics: on the API port, or alone on server.metrics.port.
+  std::optional<server::ServerCore> metrics_core;
+  if (metrics_settings.enabled) {
+    const bool server_auth = stack.security().auth.has_value();
+    if (metrics_settings.port) {
+      server::RouteTable metrics_routes;
+      server::routes::add_metrics_route(metrics_routes, metrics_settings, false);
+      metrics_core.emplace(std::move(metrics_routes),
+                           std::vector<std::unique_ptr<server::Filter>>{});
+    } else {
+      server::routes::add_metrics_route(routes, metrics_settings, server_auth);
+    }
+  }
+  server::ServerCore core(std::move(routes), std::move(filters));
   server::ServerOptions server_options;
   server_options.host = server_config.host;
   server_options.port = static_cast<std::uint16_t>(port);
@@ -320,11 +346,23 @@ int command_run(const std::vector<std::string>& args) {
   server_options.shutdown_timeout = std::chrono::seconds(server_config.shutdown_timeout_seconds);
 
   server::HttpServer http(server_options, core, runtime);
+  std::optional<server::HttpServer> metrics_http;
   try {
     http.listen();
+    if (metrics_core) {
+      server::ServerOptions metrics_options;
+      metrics_options.host = metrics_settings.host ? metrics_settings.host : server_config.host;
+      metrics_options.port = static_cast<std::uint16_t>(*metrics_settings.port);
+      metrics_http.emplace(metrics_options, *metrics_core, runtime);
+      metrics_http->listen();
+    }
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;
+  }
+  if (metrics_http) {
+    metrics_http->start(/*handle_signals=*/false);
+    LS_INFO(kServer, "Metrics on {} (/metrics)", metrics_http->local_addresses().front());
   }
   std::string addresses;
   for (const auto& a : http.local_addresses()) addresses += (addresses.empty() ? "" : ", ") + a;
@@ -341,6 +379,10 @@ int command_run(const std::vector<std::string>& args) {
           server_options.tls_certfile ? (server_options.tls_cafile ? "https, mutual TLS" : "https")
                                       : "http");
   http.run(/*handle_signals=*/true);
+  if (metrics_http) {
+    metrics_http->stop();
+    metrics_http->wait();
+  }
   stack.shutdown();
   runtime.stop();
   LS_INFO(kServer, "stopped");

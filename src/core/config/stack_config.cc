@@ -143,6 +143,18 @@ ServerConfig parse_server(const ConfigNode* node, Diagnostics& diagnostics) {
   if (const ConfigNode* oauth = reader.node("oauth"); oauth != nullptr && !oauth->is_null()) {
     server.oauth = *oauth;
   }
+  if (const ConfigNode* m = reader.node("metrics"); m != nullptr && !m->is_null()) {
+    MapReader mr(*m, diagnostics);
+    MetricsSettings& metrics = server.metrics;
+    metrics.enabled = mr.boolean("enabled").value_or(true);
+    metrics.port = mr.integer("port", 1, 65535);
+    metrics.host = mr.string("host");
+    metrics.bearer_token = mr.string("bearer_token");
+    if (metrics.bearer_token && metrics.bearer_token->empty()) metrics.bearer_token.reset();
+    metrics.require_auth = mr.boolean("require_auth").value_or(true);
+    metrics.principal_labels = mr.boolean("principal_labels").value_or(false);
+    mr.finish();
+  }
   reader.finish();
   return server;
 }

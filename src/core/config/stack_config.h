@@ -75,6 +75,21 @@ struct ToolGroupInput {
   ConfigNode node;
 };
 
+// `server.metrics:` (ours): the Prometheus endpoint.
+struct MetricsSettings {
+  bool enabled = true;  // record metrics and serve GET /metrics
+  // Set: /metrics is served on this port only (plain HTTP), not the API port.
+  std::optional<std::int64_t> port;
+  std::optional<std::string> host;  // of the metrics port; unset → server.host
+  // Set: a scrape must send `Authorization: Bearer <token>` (instead of the
+  // server's authentication).
+  std::optional<std::string> bearer_token;
+  // On the API port with server.auth configured and no bearer_token,
+  // /metrics needs an authenticated caller unless this is false.
+  bool require_auth = true;
+  bool principal_labels = false;  // token counters labelled by principal
+};
+
 struct ServerConfig {
   std::int64_t port = 8321;
   bool port_from_config = false;
@@ -95,6 +110,7 @@ struct ServerConfig {
   std::optional<ConfigNode> auth;
   std::optional<ConfigNode> quota;
   std::optional<ConfigNode> oauth;  // OAuth 2.1 resource-server extensions (ours)
+  MetricsSettings metrics;
 };
 
 // `safety:` (ours): defaults of the Safety API.

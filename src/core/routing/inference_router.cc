@@ -7,6 +7,7 @@
 #include "core/inference/stream_recorder.h"
 #include "core/util/api_error.h"
 #include "core/util/ids.h"
+#include "core/util/metrics.h"
 #include "llama_stack/async/bridge.h"
 
 namespace llama_stack::routing {
@@ -130,6 +131,46 @@ struct ProviderCall {
   json::value response_usage = nullptr;
 };
 
+// The call's metrics: duration, errors, time to first token, tokens per
+// second and token counters (core/util/metrics.h).
+void record_call_metrics(std::string_view kind, const std::string& provider,
+                         const std::string& model, const apis::CallContext& context,
+                         const std::optional<ApiError>& error, const json::value& usage,
+                         std::chrono::system_clock::time_point started_at,
+                         std::int64_t first_chunk_us) {
+  const metrics::Catalog& c = metrics::catalog();
+  const auto now = std::chrono::system_clock::now();
+  const double seconds = std::chrono::duration<double>(now - started_at).count();
+  c.upstream_duration.with({provider, model, kind}).observe(seconds);
+  if (error) {
+    const std::string status = std::to_string(error->status());
+    c.upstream_errors.with({provider, model, kind, status}).inc();
+    return;
+  }
+  double generating = seconds;
+  if (first_chunk_us > 0) {
+    const double ttft =
+        static_cast<double>(first_chunk_us - std::chrono::duration_cast<std::chrono::microseconds>(
+                                                 started_at.time_since_epoch())
+                                                 .count()) /
+        1e6;
+    c.time_to_first_token.with({provider, model}).observe(ttft);
+    generating = seconds - ttft;
+  }
+  const std::int64_t prompt = token_count(usage, "prompt_tokens");
+  const std::int64_t completion = token_count(usage, "completion_tokens");
+  const std::string_view principal =
+      metrics::principal_labels() && context.user ? std::string_view(context.user->principal) : "";
+  if (prompt > 0) c.prompt_tokens.with({model, principal}).inc(static_cast<std::uint64_t>(prompt));
+  if (completion > 0) {
+    c.completion_tokens.with({model, principal}).inc(static_cast<std::uint64_t>(completion));
+    if (generating > 0) {
+      c.tokens_per_second.with({provider, model})
+          .observe(static_cast<double>(completion) / generating);
+    }
+  }
+}
+
 }  // namespace
 
 async::Task<json::object> InferenceRouter::chat_completion(const apis::CallContext& context,
@@ -223,9 +264,11 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
   const auto started_at = std::chrono::system_clock::now();
   std::string provider_id;
   const bool streamed = static_cast<bool>(on_chunk);
-  // Time to first token: when the caller gets its first chunk (only traced calls pay for it).
+  // Time to first token: when the caller gets its first chunk (only measured
+  // calls pay for it).
+  const bool measured = metrics::enabled();
   std::shared_ptr<std::atomic<std::int64_t>> first_chunk;
-  if (traced && streamed) {
+  if ((traced || measured) && streamed) {
     first_chunk = std::make_shared<std::atomic<std::int64_t>>(0);
     on_chunk = [inner = std::move(on_chunk), first_chunk](json::object chunk) {
       if (first_chunk->load(std::memory_order_relaxed) == 0) {
@@ -264,6 +307,10 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
   }
   std::optional<ApiError> error;
   if (failure) error = to_api_error(failure, "inference call for model '" + model_id + "'");
+  if (measured && !provider_id.empty()) {
+    record_call_metrics(kRequestTypes[static_cast<int>(kind)], provider_id, model_id, context,
+                        error, usage, started_at, first_chunk ? first_chunk->load() : 0);
+  }
   if (traced && !provider_id.empty()) {
     apis::SpanRecord span;
     span.trace_id = context.trace_id;

@@ -1,4 +1,5 @@
 #include "core/routing/safety_router.h"
+#include "core/util/metrics.h"
 
 #include "core/routing/child_span.h"
 
@@ -72,6 +73,14 @@ async::Task<apis::RunShieldResponse> SafetyRouter::run_shield(const apis::CallCo
   }
   span.attributes()["violation"] = out.violation ? out.violation->violation_level : "none";
   span.finish(failure);
+  if (out.violation && metrics::enabled()) {
+    std::string_view category;
+    if (const auto* t = out.violation->metadata.if_contains("violation_type");
+        t != nullptr && t->is_string()) {
+      category = t->get_string();
+    }
+    metrics::catalog().safety_violations.with({shield.identifier, category}).inc();
+  }
   if (failure) std::rethrow_exception(failure);
   co_return out;
 }

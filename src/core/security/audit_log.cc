@@ -1,4 +1,5 @@
 #include "core/security/audit_log.h"
+#include "core/util/metrics.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -288,6 +289,7 @@ void AuditLog::record(AuditEvent event) {
     std::lock_guard lock(mutex_);
     if (stopping_ || queue_.size() >= capacity) {
       ++dropped_;
+      metrics::catalog().audit_dropped.with({}).inc();
       recover_seq_ = next_seq_;
       warn = !drop_warned_ && !stopping_;
       drop_warned_ = true;
@@ -322,6 +324,7 @@ void AuditLog::writer_loop() {
     if (stopping_ && std::chrono::steady_clock::now() > stop_deadline_) {
       const std::size_t left = queue_.size();
       dropped_ += left;
+      metrics::catalog().audit_dropped.with({}).inc(left);
       queue_.clear();
       idle_.notify_all();
       lock.unlock();

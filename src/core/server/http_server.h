@@ -50,6 +50,10 @@ class HttpServer {
   // Serves (on the runtime's threads) until stop() or a signal (if
   // handle_signals); returns once the graceful shutdown is complete.
   void run(bool handle_signals);
+  // run() in two halves: start serving without blocking, then wait for the
+  // graceful shutdown (after stop()).
+  void start(bool handle_signals);
+  void wait();
   // Thread-safe; may be called from a signal-free context or a handler.
   void stop();
 

@@ -43,6 +43,11 @@ void ServerCore::dispatch(const std::shared_ptr<Exchange>& exchange) const {
     RequestContext& context = exchange->context();
     assign_trace_ids(context);
     RouteMatch match = routes_.match(context.request.method, context.request.path);
+    if (match.kind != RouteMatch::Kind::kFound) {
+      exchange->on_complete = [this](const Exchange& ex, const ResponseSummary& summary) {
+        for (const auto& filter : filters_) filter->on_unrouted(ex, summary);
+      };
+    }
     if (match.kind == RouteMatch::Kind::kNotFound) {
       exchange->send_error(ApiError::not_found("Not Found: no route for " + context.request.method +
                                                " " + context.request.path));

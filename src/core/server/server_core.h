@@ -35,6 +35,9 @@ class Filter {
   // every filter whose on_request ran, in reverse order, on the thread that
   // ended the exchange. Must not throw or block (telemetry, metrics, audit).
   virtual void on_response(const Exchange& /*exchange*/, const ResponseSummary& /*summary*/) {}
+  // Called instead, for every filter, when no route matched (404, 405): the
+  // chain did not run (metrics count these as route "unmatched").
+  virtual void on_unrouted(const Exchange& /*exchange*/, const ResponseSummary& /*summary*/) {}
 };
 
 class ServerCore {

@@ -3,10 +3,12 @@
 // processes (a second replica, `sqlite3` on the shell) proceed.
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <optional>
 
+#include "core/util/metrics.h"
 #include "llama_stack/storage/kvstore.h"
 
 namespace llama_stack::storage {
@@ -78,6 +80,33 @@ class Statement {
   sqlite3_stmt* stmt_;
 };
 
+// Times one operation into llama_stack_kvstore_operation_duration_seconds.
+enum class Op { kGet, kSet, kRemove, kRange, kScan, kIncrement, kUpdate, kTransaction };
+
+class OpTimer {
+ public:
+  explicit OpTimer(Op op) : op_(op) {
+    if (metrics::enabled()) start_ = std::chrono::steady_clock::now();
+  }
+  ~OpTimer() {
+    if (start_ == std::chrono::steady_clock::time_point{}) return;
+    static metrics::Histogram* const histograms[] = {
+        &series("get"),         &series("set"),       &series("delete"), &series("range"),
+        &series("scan_prefix"), &series("increment"), &series("update"), &series("transaction")};
+    histograms[static_cast<int>(op_)]->observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+  }
+  OpTimer(const OpTimer&) = delete;
+  OpTimer& operator=(const OpTimer&) = delete;
+
+ private:
+  static metrics::Histogram& series(std::string_view op) {
+    return metrics::catalog().kvstore_duration.with({"sqlite", op});
+  }
+  Op op_;
+  std::chrono::steady_clock::time_point start_{};
+};
+
 class SqliteKVStore final : public KVStore {
  public:
   explicit SqliteKVStore(const std::string& db_path) : path_(db_path) {
@@ -114,6 +143,7 @@ class SqliteKVStore final : public KVStore {
   }
 
   std::optional<std::string> get(std::string_view key) override {
+    const OpTimer timer(Op::kGet);
     std::lock_guard lock(mutex_);
     Statement s(db_, sql_->get);
     s.bind(1, key).bind(2, now());
@@ -123,6 +153,7 @@ class SqliteKVStore final : public KVStore {
 
   void set(std::string_view key, std::string_view value,
            std::optional<Clock::time_point> expiration) override {
+    const OpTimer timer(Op::kSet);
     std::lock_guard lock(mutex_);
     Statement s(db_, sql_->put);
     s.bind(1, key).bind(2, value);
@@ -135,6 +166,7 @@ class SqliteKVStore final : public KVStore {
   }
 
   void remove(std::string_view key) override {
+    const OpTimer timer(Op::kRemove);
     std::lock_guard lock(mutex_);
     Statement s(db_, sql_->remove);
     s.bind(1, key);
@@ -143,6 +175,7 @@ class SqliteKVStore final : public KVStore {
 
   std::vector<std::pair<std::string, std::string>> range(std::string_view start_key,
                                                          std::string_view end_key) override {
+    const OpTimer timer(Op::kRange);
     std::lock_guard lock(mutex_);
     Statement s(db_, sql_->range);
     s.bind(1, start_key).bind(2, end_key).bind(3, now());
@@ -150,6 +183,7 @@ class SqliteKVStore final : public KVStore {
   }
 
   std::vector<std::pair<std::string, std::string>> scan_prefix(std::string_view prefix) override {
+    const OpTimer timer(Op::kScan);
     std::lock_guard lock(mutex_);
     Statement s(db_, sql_->scan_prefix);
     s.bind(1, static_cast<std::int64_t>(prefix.size())).bind(2, prefix).bind(3, now());
@@ -158,6 +192,7 @@ class SqliteKVStore final : public KVStore {
 
   std::int64_t increment(std::string_view key, std::int64_t delta,
                          std::optional<Clock::time_point> expiration) override {
+    const OpTimer timer(Op::kIncrement);
     std::lock_guard lock(mutex_);
     Statement s(db_, sql_->increment);
     s.bind(1, key).bind(2, delta);
@@ -172,6 +207,7 @@ class SqliteKVStore final : public KVStore {
   }
 
   std::string update_entry(std::string_view key, const UpdateEntryFn& fn) override {
+    const OpTimer timer(Op::kUpdate);
     std::lock_guard lock(mutex_);
     // IMMEDIATE takes the write lock up front (waiting out the busy timeout),
     // so no other connection — in this process or another — can write
@@ -214,6 +250,7 @@ class SqliteKVStore final : public KVStore {
   }
 
   void transaction(const std::function<void()>& body) override {
+    const OpTimer timer(Op::kTransaction);
     std::lock_guard lock(mutex_);
     if (transaction_depth_ > 0) {  // nested: part of the outer one
       body();

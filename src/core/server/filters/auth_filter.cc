@@ -1,4 +1,5 @@
 #include "core/server/filters/auth_filter.h"
+#include "core/util/metrics.h"
 
 #include "core/log/log.h"
 #include "core/server/filters/rate_limit_filter.h"
@@ -36,6 +37,7 @@ void AuthFilter::reject(const std::shared_ptr<Exchange>& exchange, int status,
   const auto& r = exchange->request();
   LS_INFO(kAuth, "{} {} from {} rejected ({}): {}", r.method, r.path, r.remote_address, reason,
           message);
+  if (metrics::enabled()) metrics::catalog().auth_failures.with({reason}).inc();
   const bool token_problem = status == 401 && reason != "missing_token" && reason != "not_bearer";
   audit_event(audit_, token_problem ? "invalid_token" : "auth_failure",
               status == 503 ? security::AuditLevel::kError : security::AuditLevel::kWarning,

@@ -1,4 +1,5 @@
 #include "core/server/filters/quota_filter.h"
+#include "core/util/metrics.h"
 
 #include <chrono>
 
@@ -99,6 +100,7 @@ void QuotaFilter::decide(const std::shared_ptr<Exchange>& exchange, const std::s
   }
   if (count > limit) {
     LS_INFO(kQuota, "quota exceeded for {} ({} > {})", client, count, limit);
+    if (metrics::enabled()) metrics::catalog().quota_rejections.with({}).inc();
     audit_event(audit_, "quota_exceeded", security::AuditLevel::kWarning, exchange->context(),
                 json::object{{"limit", limit}, {"period_seconds", config_.period_seconds}});
     ApiError api_error = ApiError::too_many_requests("Quota exceeded");

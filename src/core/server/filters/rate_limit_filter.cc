@@ -1,4 +1,5 @@
 #include "core/server/filters/rate_limit_filter.h"
+#include "core/util/metrics.h"
 
 #include <chrono>
 #include <cmath>
@@ -159,6 +160,7 @@ void RateLimitFilter::decide(const std::shared_ptr<Exchange>& exchange,
   }
   set_headers(context.response_headers, decision);
   if (!decision.allowed) {
+    if (metrics::enabled()) metrics::catalog().rate_limit_rejections.with({tier.name}).inc();
     const bool by_tokens = decision.limited_by == "tokens";
     const std::string message =
         by_tokens ? "Rate limit exceeded: " + std::to_string(tier.tokens_per_minute) +

@@ -10,6 +10,9 @@
 namespace llama_stack {
 struct Services;
 }
+namespace llama_stack::config {
+struct MetricsSettings;
+}
 
 namespace llama_stack::server::routes {
 
@@ -37,6 +40,12 @@ void add_responses_routes(RouteTable& table, const Services& services);
 void add_vector_stores_routes(RouteTable& table, const Services& services);
 // GET /.well-known/oauth-protected-resource (RFC 9728), when server.oauth is set.
 void add_oauth_metadata_route(RouteTable& table, const Services& services);
+
+// GET /metrics (Prometheus text). Public (no server authentication) when a
+// metrics bearer token guards it, when the server has no auth, or when
+// require_auth is false.
+void add_metrics_route(RouteTable& table, const config::MetricsSettings& settings,
+                       bool server_auth);
 
 // Every route of the APIs `services` serves.
 RouteTable build_routes(const Services& services);

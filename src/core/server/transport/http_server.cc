@@ -668,6 +668,11 @@ std::uint16_t HttpServer::port() const {
 }
 
 void HttpServer::run(bool handle_signals) {
+  start(handle_signals);
+  wait();
+}
+
+void HttpServer::start(bool handle_signals) {
   Impl& impl = *impl_;
   if (handle_signals) {
     impl.signals.emplace(impl.ioc, SIGINT, SIGTERM);
@@ -680,8 +685,11 @@ void HttpServer::run(bool handle_signals) {
   for (auto& acceptor : impl.acceptors) {
     asio::co_spawn(impl.ioc, impl.accept_loop(acceptor), asio::detached);
   }
+}
+
+void HttpServer::wait() {
   // The runtime's threads serve; this thread waits for the graceful shutdown.
-  impl.finished.get_future().wait();
+  impl_->finished.get_future().wait();
 }
 
 void HttpServer::stop() {

@@ -24,6 +24,7 @@
 #include "core/log/log.h"
 #include "core/util/api_error.h"
 #include "core/util/json.h"
+#include "core/util/metrics.h"
 #include "llama_stack/async/thread_pool.h"
 
 namespace llama_stack::providers::inline_ {
@@ -245,6 +246,7 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
       if (stopping_) return;
       if (queue_.size() >= kQueueLimit) {
         ++dropped_;
+        metrics::catalog().spans_dropped.with({"queue_full"}).inc();
         return;
       }
       queue_.push_back(std::move(span));
@@ -498,6 +500,7 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
       } catch (const std::exception&) {
       }
       dropped_ += batch.size();
+      metrics::catalog().spans_dropped.with({"store_error"}).inc(batch.size());
       LS_WARN(kCore, "telemetry: writing {} span(s) failed (dropped): {}", batch.size(), e.what());
     }
   }
