@@ -286,6 +286,10 @@ void Stack::initialize() {
     LS_INFO(kCore, "provider {} for api {} is disabled", disabled.provider_type, disabled.api);
   }
 
+  if (services_.telemetry_api != nullptr) {
+    telemetry_router_ =
+        std::make_unique<routing::TelemetryRouter>(*services_.telemetry_api, *resource_access_);
+  }
   inference_->set_telemetry(services_.telemetry_api);
   safety_->set_telemetry(services_.telemetry_api);
   tool_runtime_->set_telemetry(services_.telemetry_api);
@@ -329,6 +333,7 @@ void Stack::initialize() {
   services_.store = inference_store_.get();
   services_.access_policy = policy_.get();
   services_.resource_access = resource_access_.get();
+  services_.telemetry_router = telemetry_router_.get();
   services_.audit_log = audit_.get();
 
   // 5. Resources declared in run.yaml.

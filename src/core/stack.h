@@ -129,6 +129,7 @@ class Stack {
   std::unique_ptr<storage::InferenceStore> inference_store_;
   std::unique_ptr<security::Policy> policy_;
   std::unique_ptr<routing::ResourceAccess> resource_access_;
+  std::unique_ptr<routing::TelemetryRouter> telemetry_router_;
   std::unique_ptr<security::AuditLog> audit_;
   std::shared_ptr<security::RateLimiter> rate_limiter_;
   Services services_;

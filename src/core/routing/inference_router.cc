@@ -329,6 +329,7 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
                                    {"prompt_tokens", token_count(usage, "prompt_tokens")},
                                    {"completion_tokens", token_count(usage, "completion_tokens")},
                                    {"streamed", streamed}};
+    if (context.user) span.attributes["__owner__"] = context.user->to_json();  // metric access
     if (const std::int64_t first = first_chunk ? first_chunk->load() : 0; first > 0) {
       span.attributes["time_to_first_token_ms"] =
           static_cast<double>(first - span.start_us) / 1000.0;

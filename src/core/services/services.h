@@ -19,6 +19,7 @@
 #include "core/routing/responses_router.h"
 #include "core/routing/routing_tables.h"
 #include "core/routing/safety_router.h"
+#include "core/routing/telemetry_router.h"
 #include "core/routing/tool_runtime_router.h"
 #include "core/routing/vector_io_router.h"
 #include "core/routing/vector_stores_router.h"
@@ -53,8 +54,9 @@ struct Services {
   routing::ResponsesRouter* responses_router = nullptr;
   routing::ConversationsRouter* conversations_router = nullptr;
   apis::TelemetryApi* telemetry_api = nullptr;  // null unless a telemetry provider is configured
-  async::Executor* workers = nullptr;           // the Stack's worker threads
-  storage::InferenceStore* store = nullptr;     // null unless `inference_store` is configured
+  routing::TelemetryRouter* telemetry_router = nullptr;  // the query API over telemetry_api
+  async::Executor* workers = nullptr;                    // the Stack's worker threads
+  storage::InferenceStore* store = nullptr;  // null unless `inference_store` is configured
   const security::Policy* access_policy = nullptr;
   const routing::ResourceAccess* resource_access = nullptr;
   security::AuditLog* audit_log = nullptr;  // null unless the audit log is enabled
@@ -74,6 +76,7 @@ struct Services {
   routing::ResponsesRouter& responses() const { return *responses_router; }
   routing::ConversationsRouter& conversations() const { return *conversations_router; }
   apis::TelemetryApi* telemetry() const { return telemetry_api; }
+  routing::TelemetryRouter* telemetry_queries() const { return telemetry_router; }
   async::Executor& worker_pool() const { return *workers; }
   storage::InferenceStore* inference_store() const { return store; }
   const security::Policy& policy() const { return *access_policy; }

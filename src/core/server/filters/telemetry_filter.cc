@@ -24,7 +24,10 @@ void TelemetryFilter::on_response(const Exchange& exchange, const ResponseSummar
                                  {"raw_path", context.request.path},
                                  {"http.status_code", summary.status},
                                  {"streamed", summary.streamed}};
-  if (context.user) span.attributes["principal"] = context.user->principal;
+  if (context.user) {
+    span.attributes["principal"] = context.user->principal;
+    span.attributes["__owner__"] = context.user->to_json();  // who may read the trace
+  }
   span.status = summary.status >= 500 || !summary.completed ? "error" : "ok";
   telemetry_.record(std::move(span));
 }

@@ -11,8 +11,8 @@ namespace {
 
 using Ex = std::shared_ptr<Exchange>;
 
-apis::TelemetryApi& telemetry(const Services& services) {
-  apis::TelemetryApi* t = services.telemetry();
+routing::TelemetryRouter& telemetry(const Services& services) {
+  routing::TelemetryRouter* t = services.telemetry_queries();
   if (t == nullptr) {
     throw ApiError::not_implemented(
         "No telemetry provider is configured; add one (inline::meta-reference) under "
@@ -126,6 +126,65 @@ async::Task<void> query_spans(const Services& services, Ex ex) {
   ex->send_json(200, json::object{{"data", std::move(spans)}});
 }
 
+// Range steps as Python spells them: "30s", "1m", "5m", "1h", "1d", "1w".
+std::optional<std::int64_t> granularity_seconds(const std::optional<std::string>& text) {
+  if (!text) return std::nullopt;
+  std::size_t used = 0;
+  std::int64_t n = 0;
+  try {
+    n = std::stoll(*text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  const std::string unit = text->substr(used);
+  const std::int64_t scale = unit == "s"   ? 1
+                             : unit == "m" ? 60
+                             : unit == "h" ? 3600
+                             : unit == "d" ? 86400
+                             : unit == "w" ? 604800
+                                           : 0;
+  if (used == 0 || n < 1 || scale == 0) {
+    throw JsonFieldError("granularity",
+                         "Field 'granularity' must be a count and a unit (s, m, "
+                         "h, d, w), e.g. \"1h\"; got '" +
+                             *text + "'");
+  }
+  return n * scale;
+}
+
+async::Task<void> query_metrics(const Services& services, Ex ex) {
+  json::value value = ex->context().json_body();
+  JsonReader body(value);
+  apis::MetricQuery query;
+  query.metric = ex->context().param("metric_name");
+  const std::optional<std::int64_t> start = body.optional_int("start_time");
+  if (!start) throw JsonFieldError("start_time", "Field 'start_time' is required (Unix seconds)");
+  query.start_time = *start;
+  query.end_time = body.optional_int("end_time");
+  const std::string type = body.optional_string("query_type").value_or("range");
+  if (type != "range" && type != "instant") {
+    throw JsonFieldError("query_type", "Field 'query_type' must be \"range\" or \"instant\"");
+  }
+  query.instant = type == "instant";
+  query.granularity_seconds = granularity_seconds(body.optional_string("granularity"));
+  if (const json::array* matchers = body.find_array("label_matchers")) {
+    for (std::size_t i = 0; i < matchers->size(); ++i) {
+      const std::string path = body.element_path("label_matchers", i);
+      if (!(*matchers)[i].is_object()) {
+        throw JsonFieldError(path, "Field '" + path + "' must be an object");
+      }
+      JsonReader r((*matchers)[i].get_object(), path);
+      query.label_matchers.push_back({r.required_string("name"),
+                                      r.optional_string("operator").value_or("="),
+                                      r.required_string("value")});
+    }
+  }
+  apis::CallContext call = ex->call_context(false);
+  auto found = telemetry(services).query_metrics(call, std::move(query));
+  json::object result = co_await std::move(found);
+  ex->send_json(200, result);
+}
+
 using Handler = async::Task<void> (*)(const Services&, Ex);
 
 }  // namespace
@@ -138,6 +197,7 @@ void add_telemetry_routes(RouteTable& table, const Services& services) {
       {"GET", {"/v1/telemetry/traces/{trace_id}/spans/{span_id}", &get_span}},
       {"POST", {"/v1/telemetry/spans/{span_id}/tree", &span_tree}},
       {"POST", {"/v1/telemetry/spans", &query_spans}},
+      {"POST", {"/v1/telemetry/metrics/{metric_name}", &query_metrics}},
   };
   for (const auto& route : kRoutes) {
     const Handler handler = route.second.second;

@@ -3,8 +3,11 @@
 // span_events), written by one background thread in batches from a bounded
 // queue — a request never waits for a sink; a full queue drops spans
 // (counted, logged once a minute). Queries read the SQLite store on the
-// worker threads. `otel_trace`/`otel_metric` sinks are accepted and not
-// exported yet (a warning at startup).
+// worker threads. `otel_trace`/`otel_metric` export spans and the metrics
+// registry over OTLP/HTTP (otlp_exporter.h). Traces are kept for
+// `retention_days` and/or up to `max_traces` (oldest removed first). Each
+// root span records its caller (`__owner__`); queries show a caller only the
+// traces the router's predicate lets them read.
 #include "providers/inline/telemetry/meta_reference.h"
 
 #include <sqlite3.h>
@@ -13,10 +16,13 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <mutex>
+#include <regex>
 #include <thread>
 
 #include "core/config/config_node.h"
@@ -26,6 +32,8 @@
 #include "core/util/json.h"
 #include "core/util/metrics.h"
 #include "llama_stack/async/thread_pool.h"
+#include "providers/inline/telemetry/otlp_exporter.h"
+#include "providers/inline/telemetry/trace_store.h"
 
 namespace llama_stack::providers::inline_ {
 namespace {
@@ -33,6 +41,13 @@ namespace {
 using config::ConfigNode;
 using config::Diagnostics;
 using config::MapReader;
+using telemetry::column;
+using telemetry::Db;
+using telemetry::iso;
+using telemetry::matches;
+using telemetry::may_read;
+using telemetry::Sampler;
+using telemetry::span_of;
 
 constexpr std::size_t kQueueLimit = 10000;
 
@@ -41,6 +56,7 @@ struct TelemetryConfig {
   std::string service_name = "llama-stack";
   std::string sqlite_db_path;
   std::optional<std::string> otel_trace_endpoint, otel_metric_endpoint;
+  std::optional<std::int64_t> retention_days, max_traces;
 
   static TelemetryConfig parse(const ConfigNode& node, Diagnostics& diagnostics) {
     TelemetryConfig c;
@@ -73,7 +89,13 @@ struct TelemetryConfig {
         c.sinks.push_back(name);
       }
     }
-    c.service_name = r.string_or("service_name", c.service_name);
+    if (auto name = r.string("service_name")) {
+      c.service_name = *name;
+    } else if (const char* env = std::getenv("OTEL_SERVICE_NAME"); env != nullptr && *env) {
+      c.service_name = env;
+    }
+    c.retention_days = r.integer("retention_days", 1, 36500);
+    c.max_traces = r.integer("max_traces", 1, INT64_C(1) << 40);
     if (auto p = r.path("sqlite_db_path")) c.sqlite_db_path = *p;
     c.otel_trace_endpoint = r.string("otel_trace_endpoint");
     c.otel_metric_endpoint = r.string("otel_metric_endpoint");
@@ -87,129 +109,6 @@ struct TelemetryConfig {
   }
 };
 
-std::string iso(std::int64_t us) {
-  const std::time_t seconds = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(us % 1000000));
-  return buf;
-}
-
-class Db {
- public:
-  explicit Db(const std::string& path) {
-    const std::filesystem::path p(path);
-    if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
-    if (sqlite3_open_v2(path.c_str(), &db_,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        nullptr) != SQLITE_OK) {
-      const std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
-      sqlite3_close_v2(db_);
-      db_ = nullptr;
-      throw std::runtime_error("telemetry: cannot open '" + path + "': " + message);
-    }
-    sqlite3_busy_timeout(db_, 5000);
-    exec("PRAGMA journal_mode=WAL");
-    exec(
-        "CREATE TABLE IF NOT EXISTS traces (trace_id TEXT PRIMARY KEY, service_name TEXT, "
-        "root_span_id TEXT, start_time TIMESTAMP, end_time TIMESTAMP, created_at TIMESTAMP "
-        "DEFAULT CURRENT_TIMESTAMP)");
-    exec(
-        "CREATE TABLE IF NOT EXISTS spans (span_id TEXT PRIMARY KEY, trace_id TEXT REFERENCES "
-        "traces(trace_id), parent_span_id TEXT, name TEXT, start_time TIMESTAMP, end_time "
-        "TIMESTAMP, attributes TEXT, status TEXT, kind TEXT)");
-    exec(
-        "CREATE TABLE IF NOT EXISTS span_events (id INTEGER PRIMARY KEY AUTOINCREMENT, span_id "
-        "TEXT REFERENCES spans(span_id), name TEXT, timestamp TIMESTAMP, attributes TEXT)");
-    exec("CREATE INDEX IF NOT EXISTS idx_spans_trace ON spans(trace_id)");
-    exec("CREATE INDEX IF NOT EXISTS idx_traces_start ON traces(start_time)");
-  }
-  ~Db() { sqlite3_close_v2(db_); }
-
-  void exec(const char* sql) {
-    char* error = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-      std::string message = error != nullptr ? error : "unknown error";
-      sqlite3_free(error);
-      throw std::runtime_error("telemetry: " + message);
-    }
-  }
-
-  // Runs `sql` with text bindings; calls `row` with each result row's columns.
-  void query(const char* sql, const std::vector<std::string>& binds,
-             const std::function<void(sqlite3_stmt*)>& row = {}) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK) {
-      throw std::runtime_error(std::string("telemetry: ") + sqlite3_errmsg(db_));
-    }
-    for (std::size_t i = 0; i < binds.size(); ++i) {
-      sqlite3_bind_text(stmt, static_cast<int>(i + 1), binds[i].data(),
-                        static_cast<int>(binds[i].size()), SQLITE_TRANSIENT);
-    }
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-      if (row) row(stmt);
-    }
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_DONE)
-      throw std::runtime_error(std::string("telemetry: ") + sqlite3_errmsg(db_));
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
-
-std::string column(sqlite3_stmt* stmt, int i) {
-  const unsigned char* t = sqlite3_column_text(stmt, i);
-  return t != nullptr ? reinterpret_cast<const char*>(t) : "";
-}
-
-json::object span_of(sqlite3_stmt* stmt) {
-  // span_id, trace_id, parent_span_id, name, start_time, end_time, attributes, status
-  json::object attributes;
-  try {
-    json::value a = parse_json(column(stmt, 6));
-    if (a.is_object()) attributes = std::move(a.get_object());
-  } catch (const std::exception&) {
-  }
-  const std::string parent = column(stmt, 2);
-  return json::object{
-      {"span_id", column(stmt, 0)},
-      {"trace_id", column(stmt, 1)},
-      {"parent_span_id", parent.empty() ? json::value(nullptr) : json::value(parent)},
-      {"name", column(stmt, 3)},
-      {"start_time", column(stmt, 4)},
-      {"end_time", column(stmt, 5)},
-      {"attributes", std::move(attributes)},
-      {"status", column(stmt, 7)}};
-}
-
-bool matches(const json::object& attributes, const std::vector<apis::QueryCondition>& filters) {
-  for (const auto& f : filters) {
-    const json::value* v = attributes.if_contains(f.key);
-    if (v == nullptr) return false;
-    const std::string actual = v->is_string() ? std::string(v->get_string()) : to_json(*v);
-    const std::string wanted =
-        f.value.is_string() ? std::string(f.value.get_string()) : to_json(f.value);
-    bool ok = false;
-    if (f.op == "eq") ok = actual == wanted;
-    if (f.op == "ne") ok = actual != wanted;
-    if (f.op == "gt" || f.op == "lt") {
-      if (v->is_number() && f.value.is_number()) {
-        ok = f.op == "gt" ? v->to_number<double>() > f.value.to_number<double>()
-                          : v->to_number<double>() < f.value.to_number<double>();
-      } else {
-        ok = f.op == "gt" ? actual > wanted : actual < wanted;
-      }
-    }
-    if (!ok) return false;
-  }
-  return true;
-}
-
 class MetaReferenceTelemetry final : public TelemetryProvider {
  public:
   MetaReferenceTelemetry(ProviderContext context, TelemetryConfig config)
@@ -218,13 +117,22 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
   ~MetaReferenceTelemetry() override { shutdown(); }
 
   void initialize() override {
-    if (config_.has("otel_trace") || config_.has("otel_metric")) {
-      LS_WARN(kCore, "{}: the otel_trace/otel_metric sinks are accepted but do not export yet",
-              context_.provider_id);
-    }
+    sampler_ = Sampler::from_env();
     // Python's sqlite sink is its store of record for the query API; the
     // queries need it, so it is always opened.
     db_ = std::make_unique<Db>(config_.sqlite_db_path);
+    if (config_.has("otel_trace") || config_.has("otel_metric")) {
+      if (context_.runtime == nullptr) throw std::runtime_error("telemetry: no I/O runtime");
+      exporter_ = std::make_unique<OtlpExporter>(
+          *context_.runtime,
+          OtlpSettings::from(config_.otel_trace_endpoint, config_.otel_metric_endpoint,
+                             config_.has("otel_trace"), config_.has("otel_metric"),
+                             config_.service_name));
+      const OtlpSettings& o = exporter_->settings();
+      LS_INFO(kCore, "{}: OTLP/HTTP protobuf export{}{}", context_.provider_id,
+              o.traces_url ? ", spans to " + *o.traces_url : "",
+              o.metrics_url ? ", metrics to " + *o.metrics_url : "");
+    }
     writer_ = std::thread([this] { write_loop(); });
     LS_INFO(kCore, "{} (inline::meta-reference telemetry): sinks {}, traces in {}",
             context_.provider_id, sinks_text(), config_.sqlite_db_path);
@@ -238,9 +146,11 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
     }
     wake_.notify_all();
     if (writer_.joinable()) writer_.join();
+    if (exporter_) exporter_->stop();
   }
 
   void record(apis::SpanRecord span) override {
+    if (!sampler_.keep(span.trace_id)) return;
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
@@ -307,6 +217,7 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
         } catch (const std::exception&) {
         }
         if (!matches(attributes, query.attribute_filters)) return;
+        if (!may_read(query.readable, attributes)) return;
         if (skipped++ < query.offset) return;
         out.push_back(json::object{{"trace_id", column(stmt, 0)},
                                    {"root_span_id", column(stmt, 1)},
@@ -318,11 +229,12 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
     co_return co_await work;
   }
 
-  async::Task<json::object> get_trace(const apis::CallContext& context,
-                                      std::string trace_id) override {
+  async::Task<json::object> get_trace(const apis::CallContext& context, std::string trace_id,
+                                      apis::TraceReadable readable) override {
     auto work = async::offload<std::optional<json::object>>(context.executor, workers(), [&] {
       flush();
       std::optional<json::object> out;
+      if (!trace_readable(trace_id, readable)) return out;
       db_->query(
           "SELECT trace_id, root_span_id, start_time, end_time FROM traces WHERE trace_id = ?",
           {trace_id}, [&](sqlite3_stmt* stmt) {
@@ -339,10 +251,11 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
   }
 
   async::Task<json::object> get_span(const apis::CallContext& context, std::string trace_id,
-                                     std::string span_id) override {
+                                     std::string span_id, apis::TraceReadable readable) override {
     auto work = async::offload<std::optional<json::object>>(context.executor, workers(), [&] {
       flush();
       std::optional<json::object> out;
+      if (!trace_readable(trace_id, readable)) return out;
       db_->query((std::string(kSpanColumns) + " WHERE trace_id = ? AND span_id = ?").c_str(),
                  {trace_id, span_id}, [&](sqlite3_stmt* stmt) { out = span_of(stmt); });
       return out;
@@ -356,10 +269,15 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
 
   async::Task<json::object> get_span_tree(const apis::CallContext& context, std::string span_id,
                                           std::vector<std::string> attributes_to_return,
-                                          std::optional<std::int64_t> max_depth) override {
+                                          std::optional<std::int64_t> max_depth,
+                                          apis::TraceReadable readable) override {
     auto work = async::offload<json::object>(context.executor, workers(), [&] {
       flush();
       json::object out;
+      std::string trace_id;
+      db_->query("SELECT trace_id FROM spans WHERE span_id = ?", {span_id},
+                 [&](sqlite3_stmt* stmt) { trace_id = column(stmt, 0); });
+      if (trace_id.empty() || !trace_readable(trace_id, readable)) return out;
       tree(span_id, attributes_to_return, max_depth, 0, out);
       return out;
     });
@@ -368,12 +286,102 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
     co_return tree_of;
   }
 
+  async::Task<json::object> query_metrics(const apis::CallContext& context,
+                                          apis::MetricQuery query) override {
+    std::vector<std::pair<const apis::MetricLabelMatcher*, std::regex>> patterns;
+    for (const auto& m : query.label_matchers) {
+      if (m.op != "=" && m.op != "!=" && m.op != "=~" && m.op != "!~") {
+        throw JsonFieldError("label_matchers", "Field 'label_matchers': unknown operator '" + m.op +
+                                                   "' (=, !=, =~, !~)");
+      }
+      std::regex re;
+      if (m.op == "=~" || m.op == "!~") {
+        try {
+          re = std::regex(m.value, std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+          throw JsonFieldError(
+              "label_matchers",
+              "Field 'label_matchers': invalid regular expression '" + m.value + "': " + e.what());
+        }
+      }
+      patterns.emplace_back(&m, std::move(re));
+    }
+    auto work = async::offload<json::object>(context.executor, workers(), [&] {
+      flush();
+      const std::int64_t end =
+          query.end_time.value_or(std::chrono::duration_cast<std::chrono::seconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count());
+      // Series by their labels' JSON, points in time order.
+      std::map<std::string, std::pair<json::object, std::map<std::int64_t, double>>> series;
+      db_->query(
+          "SELECT timestamp, value, labels, owner FROM metric_points WHERE name = ? AND "
+          "timestamp >= CAST(? AS INTEGER) AND timestamp <= CAST(? AS INTEGER) ORDER BY timestamp",
+          {query.metric, std::to_string(query.start_time), std::to_string(end)},
+          [&](sqlite3_stmt* stmt) {
+            json::object labels;
+            try {
+              json::value l = parse_json(column(stmt, 2));
+              if (l.is_object()) labels = std::move(l.get_object());
+            } catch (const std::exception&) {
+            }
+            for (const auto& [m, re] : patterns) {
+              const json::value* v = labels.if_contains(m->name);
+              const std::string actual =
+                  v != nullptr && v->is_string() ? std::string(v->get_string()) : "";
+              bool ok = true;
+              if (m->op == "=") ok = actual == m->value;
+              if (m->op == "!=") ok = actual != m->value;
+              if (m->op == "=~") ok = std::regex_match(actual, re);
+              if (m->op == "!~") ok = !std::regex_match(actual, re);
+              if (!ok) return;
+            }
+            if (query.readable) {
+              std::optional<apis::Owner> owner;
+              if (const std::string o = column(stmt, 3); !o.empty()) {
+                try {
+                  owner = apis::Owner::from_json(parse_json(o));
+                } catch (const std::exception&) {
+                }
+              }
+              if (!query.readable(owner)) return;
+            }
+            std::int64_t ts = sqlite3_column_int64(stmt, 0);
+            if (query.instant) {
+              ts = end;
+            } else if (query.granularity_seconds) {
+              ts -= (ts - query.start_time) % *query.granularity_seconds;
+            }
+            auto& entry = series[to_json(labels)];
+            entry.first = labels;
+            entry.second[ts] += sqlite3_column_double(stmt, 1);
+          });
+      json::array data;
+      for (auto& [key, entry] : series) {
+        json::array labels, values;
+        for (const auto& [name, value] : entry.first) {
+          labels.push_back(json::object{{"name", name}, {"value", value}});
+        }
+        for (const auto& [ts, value] : entry.second) {
+          values.push_back(json::object{{"timestamp", ts}, {"value", value}, {"unit", "tokens"}});
+        }
+        data.push_back(json::object{{"metric", query.metric},
+                                    {"labels", std::move(labels)},
+                                    {"values", std::move(values)}});
+      }
+      return json::object{{"data", std::move(data)}};
+    });
+    co_return co_await work;
+  }
+
   async::Task<json::array> query_spans(const apis::CallContext& context,
                                        std::vector<apis::QueryCondition> attribute_filters,
                                        std::vector<std::string> attributes_to_return,
-                                       std::optional<std::int64_t> max_depth) override {
+                                       std::optional<std::int64_t> max_depth,
+                                       apis::TraceReadable readable) override {
     apis::TraceQuery query;
     query.attribute_filters = std::move(attribute_filters);
+    query.readable = std::move(readable);
     query.limit = 1000;
     auto traces = query_traces(context, std::move(query));
     json::array roots = co_await std::move(traces);
@@ -402,6 +410,25 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
   async::Executor& workers() const {
     if (context_.workers == nullptr) throw ApiError::internal("telemetry: no worker threads");
     return *context_.workers;
+  }
+
+  // REQUIRES: a worker thread. Whether the trace exists and the caller may
+  // read it (by the owner on its root span).
+  bool trace_readable(const std::string& trace_id, const apis::TraceReadable& readable) {
+    if (!readable) return true;
+    std::optional<json::object> root;
+    db_->query(
+        "SELECT s.attributes FROM traces t JOIN spans s ON s.span_id = t.root_span_id WHERE "
+        "t.trace_id = ?",
+        {trace_id}, [&](sqlite3_stmt* stmt) {
+          root.emplace();
+          try {
+            json::value a = parse_json(column(stmt, 0));
+            if (a.is_object()) *root = std::move(a.get_object());
+          } catch (const std::exception&) {
+          }
+        });
+    return root && may_read(readable, *root);
   }
 
   // REQUIRES: a worker thread. `span_id` and its descendants into `out`.
@@ -460,11 +487,88 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
         last_drop_log = std::chrono::steady_clock::now();
       }
       if (!batch.empty()) write(batch);
+      if (exporter_ && !batch.empty()) exporter_->enqueue(batch);
+      if (std::chrono::steady_clock::now() - last_retention_ > std::chrono::minutes(1)) {
+        apply_retention();
+        last_retention_ = std::chrono::steady_clock::now();
+      }
       {
         std::lock_guard lock(mutex_);
         written_total_ += batch.size();
       }
       written_.notify_all();
+    }
+  }
+
+  // prompt_tokens, completion_tokens and total_tokens of a model call's span.
+  void write_token_metrics(const apis::SpanRecord& span) {
+    auto count = [&](const char* key) -> std::int64_t {
+      const json::value* v = span.attributes.if_contains(key);
+      return v != nullptr && v->is_int64() ? v->get_int64() : 0;
+    };
+    auto text = [&](const char* key) -> std::string {
+      const json::value* v = span.attributes.if_contains(key);
+      return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+    };
+    const std::int64_t prompt = count("prompt_tokens"), completion = count("completion_tokens");
+    if (prompt == 0 && completion == 0) return;
+    const std::string labels =
+        to_json(json::object{{"model_id", text("model")}, {"provider_id", text("provider_id")}});
+    const json::value* owner = span.attributes.if_contains("__owner__");
+    const std::string owner_text = owner != nullptr ? to_json(*owner) : "";
+    const std::string ts = std::to_string(span.end_us / 1000000);
+    for (const auto& [name, value] : {std::pair<const char*, std::int64_t>{"prompt_tokens", prompt},
+                                      {"completion_tokens", completion},
+                                      {"total_tokens", prompt + completion}}) {
+      db_->query(
+          "INSERT INTO metric_points (name, timestamp, value, unit, labels, owner) VALUES (?, "
+          "CAST(? AS INTEGER), CAST(? AS REAL), 'tokens', ?, NULLIF(?, ''))",
+          {name, ts, std::to_string(value), labels, owner_text});
+    }
+  }
+
+  // Removes traces older than retention_days and beyond max_traces (oldest
+  // first), with their spans and events. On the writer thread.
+  void apply_retention() {
+    if (!config_.retention_days && !config_.max_traces) return;
+    try {
+      db_->exec("BEGIN");
+      db_->exec("CREATE TEMP TABLE IF NOT EXISTS expired (trace_id TEXT PRIMARY KEY)");
+      db_->exec("DELETE FROM expired");
+      if (config_.retention_days) {
+        const auto cutoff = std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count() -
+                            *config_.retention_days * INT64_C(86400000000);
+        db_->query("INSERT OR IGNORE INTO expired SELECT trace_id FROM traces WHERE start_time < ?",
+                   {iso(cutoff)});
+        // Spans of traces whose root never arrived (or logged events) age out too.
+        db_->query(
+            "DELETE FROM span_events WHERE span_id IN (SELECT span_id FROM spans WHERE "
+            "start_time < ?)",
+            {iso(cutoff)});
+        db_->query("DELETE FROM spans WHERE start_time < ?", {iso(cutoff)});
+        db_->query("DELETE FROM metric_points WHERE timestamp < CAST(? AS INTEGER)",
+                   {std::to_string(cutoff / 1000000)});
+      }
+      if (config_.max_traces) {
+        db_->query(
+            "INSERT OR IGNORE INTO expired SELECT trace_id FROM traces ORDER BY start_time DESC "
+            "LIMIT -1 OFFSET ?",
+            {std::to_string(*config_.max_traces)});
+      }
+      db_->exec(
+          "DELETE FROM span_events WHERE span_id IN (SELECT span_id FROM spans WHERE trace_id IN "
+          "(SELECT trace_id FROM expired))");
+      db_->exec("DELETE FROM spans WHERE trace_id IN (SELECT trace_id FROM expired)");
+      db_->exec("DELETE FROM traces WHERE trace_id IN (SELECT trace_id FROM expired)");
+      db_->exec("COMMIT");
+    } catch (const std::exception& e) {
+      try {
+        db_->exec("ROLLBACK");
+      } catch (const std::exception&) {
+      }
+      LS_WARN(kCore, "telemetry: applying the trace retention failed: {}", e.what());
     }
   }
 
@@ -492,6 +596,7 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
             "?, ?, ?, ?, ?, 'internal')",
             {span.span_id, span.trace_id, span.parent_span_id, span.name, iso(span.start_us),
              iso(span.end_us), to_json(span.attributes), span.status});
+        if (span.name.starts_with("inference.") && span.status == "ok") write_token_metrics(span);
       }
       db_->exec("COMMIT");
     } catch (const std::exception& e) {
@@ -514,6 +619,9 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
   std::uint64_t queued_total_ = 0, written_total_ = 0;
   bool stopping_ = false;
   std::atomic<std::uint64_t> dropped_{0};
+  Sampler sampler_;
+  std::unique_ptr<OtlpExporter> exporter_;
+  std::chrono::steady_clock::time_point last_retention_{};
   std::thread writer_;
 };
 
