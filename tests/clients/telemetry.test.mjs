@@ -103,3 +103,88 @@ test('guide-ollama.yaml (with a fake Ollama) starts and records traces read back
     await rm(state, { recursive: true, force: true });
   }
 });
+
+test('a caller reads only their own traces and token metrics; metrics queries; traces beyond max_traces are removed', async () => {
+  const fake = await startFakeModelServer();
+  const idp = await startIdentityServer();
+  const alice = idp.sign({ sub: 'alice' });
+  const bob = idp.sign({ sub: 'bob' });
+  const state = await mkdtemp(path.join(os.tmpdir(), 'guide-access-'));
+  const env = { INFERENCE_MODEL: 'llama3.2:3b', OLLAMA_URL: fake.baseUrl, SQLITE_STORE_DIR: state };
+  const guideYaml = (await readFile(guide, 'utf8')).replace('https://my-token-issuing-svc.com/jwks', idp.jwksUrl);
+  const withTelemetry = (config) => guideYaml.replace(
+    /  telemetry:\n  - provider_id: meta-reference\n    provider_type: inline::meta-reference\n    config: \{\}\n/,
+    `  telemetry:\n  - provider_id: meta-reference\n    provider_type: inline::meta-reference\n    config: ${config}\n`);
+  const post = (server, token, route, body) => fetch(`${server.baseUrl}${route}`, {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body),
+  });
+  const started = Math.floor(Date.now() / 1000) - 1;
+  let server = await startServer(withTelemetry(`{sqlite_db_path: ${state}/traces.db, max_traces: 3}`), { env });
+  try {
+    const chats = {};
+    let alicePrompt = 0;
+    for (const [who, token, text] of [['alice', alice, 'one'], ['bob', bob, 'two words'], ['alice', alice, 'three more words']]) {
+      const res = await post(server, token, '/v1/chat/completions', { model: 'llama3.2:3b', messages: [{ role: 'user', content: text }] });
+      assert.equal(res.status, 200);
+      const body = await res.json();
+      if (who === 'alice') alicePrompt += body.usage.prompt_tokens;
+      (chats[who] ??= []).push(res.headers.get('x-trace-id'));
+    }
+    const clientOf = (token) => new LlamaStackClient0212({ baseURL: server.baseUrl, apiKey: token, maxRetries: 0 });
+    const route = [{ key: 'http.route', op: 'eq', value: '/v1/chat/completions' }];
+    const aliceTraces = (await clientOf(alice).telemetry.queryTraces({ attribute_filters: route })).map((t) => t.trace_id);
+    assert.deepEqual(new Set(aliceTraces), new Set(chats.alice));
+    const bobTraces = (await clientOf(bob).telemetry.queryTraces({ attribute_filters: route })).map((t) => t.trace_id);
+    assert.deepEqual(bobTraces, chats.bob);
+    // Someone else's trace does not exist for bob.
+    const theirs = await fetch(`${server.baseUrl}/v1/telemetry/traces/${chats.alice[0]}`, { headers: { authorization: `Bearer ${bob}` } });
+    assert.equal(theirs.status, 404);
+    const mine = await fetch(`${server.baseUrl}/v1/telemetry/traces/${chats.alice[0]}`, { headers: { authorization: `Bearer ${alice}` } });
+    assert.equal(mine.status, 200);
+    const rootId = (await mine.json()).root_span_id;
+    assert.equal((await post(server, bob, `/v1/telemetry/spans/${rootId}/tree`, {})).status, 404);
+
+    // Token metrics: alice's instant sum is her own prompt tokens.
+    const instant = await post(server, alice, '/v1/telemetry/metrics/prompt_tokens', {
+      start_time: started, query_type: 'instant', label_matchers: [{ name: 'model_id', operator: '=', value: 'llama3.2:3b' }],
+    });
+    assert.equal(instant.status, 200);
+    const { data } = await instant.json();
+    assert.equal(data.length, 1);
+    assert.equal(data[0].metric, 'prompt_tokens');
+    assert.deepEqual(data[0].labels.find((l) => l.name === 'provider_id'), { name: 'provider_id', value: 'ollama' });
+    assert.equal(data[0].values.length, 1);
+    assert.equal(data[0].values[0].value, alicePrompt);
+    assert.equal(data[0].values[0].unit, 'tokens');
+    const range = await (await post(server, alice, '/v1/telemetry/metrics/total_tokens', { start_time: started, query_type: 'range', granularity: '1h' })).json();
+    assert.equal(range.data[0].values.length, 1);
+    assert.ok(range.data[0].values[0].value > alicePrompt);
+    const none = await (await post(server, alice, '/v1/telemetry/metrics/prompt_tokens', { start_time: started, label_matchers: [{ name: 'model_id', operator: '!~', value: 'llama.*' }] })).json();
+    assert.deepEqual(none.data, []);
+    for (const [body, field] of [
+      [{ query_type: 'range' }, 'start_time'],
+      [{ start_time: started, granularity: 'soon' }, 'granularity'],
+      [{ start_time: started, query_type: 'sometimes' }, 'query_type'],
+      [{ start_time: started, label_matchers: [{ name: 'model_id', operator: '~~', value: 'x' }] }, 'label_matchers'],
+    ]) {
+      const bad = await post(server, alice, '/v1/telemetry/metrics/prompt_tokens', body);
+      assert.equal(bad.status, 400, JSON.stringify(body));
+      assert.match((await bad.json()).detail, new RegExp(field));
+    }
+    // More traces than max_traces: after a restart (retention runs at
+    // startup and every minute) only the newest 3 remain.
+    for (let i = 0; i < 3; i++) await fetch(`${server.baseUrl}/v1/models`, { headers: { authorization: `Bearer ${alice}` } });
+    await server.stop();
+    const restarted = new Date().toISOString();
+    server = await startServer(withTelemetry(`{sqlite_db_path: ${state}/traces.db, max_traces: 3}`), { env });
+    const kept = await clientOf(alice).telemetry.queryTraces({ limit: 100 });
+    // (The new server's own requests since then are traces too.)
+    assert.equal(kept.filter((t) => t.start_time < restarted).length, 3, JSON.stringify(kept));
+    assert.ok(!kept.some((t) => chats.alice.includes(t.trace_id)), 'the oldest traces are gone');
+  } finally {
+    await server.stop();
+    await fake.stop();
+    await idp.stop();
+    await rm(state, { recursive: true, force: true });
+  }
+});

@@ -133,6 +133,8 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
               o.traces_url ? ", spans to " + *o.traces_url : "",
               o.metrics_url ? ", metrics to " + *o.metrics_url : "");
     }
+    apply_retention();
+    last_retention_ = std::chrono::steady_clock::now();
     writer_ = std::thread([this] { write_loop(); });
     LS_INFO(kCore, "{} (inline::meta-reference telemetry): sinks {}, traces in {}",
             context_.provider_id, sinks_text(), config_.sqlite_db_path);
