@@ -233,13 +233,16 @@ std::vector<std::unique_ptr<server::Filter>> build_filters(const Stack& stack, I
     auto quota_filter =
         std::make_unique<server::QuotaFilter>(std::move(quota), store, !filters.empty());
     quota_filter->set_audit(stack.audit());
+    quota_filter->set_telemetry(stack.services().telemetry());
     filters.push_back(std::move(quota_filter));
   }
   if (auto limiter = stack.rate_limiter()) {
     std::vector<std::string> proxies;
     if (security.quota) proxies = security.quota->trusted_proxies;
-    filters.push_back(std::make_unique<server::RateLimitFilter>(stack.oauth(), limiter,
-                                                                std::move(proxies), stack.audit()));
+    auto rate_filter = std::make_unique<server::RateLimitFilter>(stack.oauth(), limiter,
+                                                                 std::move(proxies), stack.audit());
+    rate_filter->set_telemetry(stack.services().telemetry());
+    filters.push_back(std::move(rate_filter));
   }
   if (stack.audit() != nullptr && stack.audit()->strict()) {
     filters.insert(filters.begin(), std::make_unique<server::StrictAuditFilter>(stack.audit()));

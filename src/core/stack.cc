@@ -291,6 +291,7 @@ void Stack::initialize() {
         std::make_unique<routing::TelemetryRouter>(*services_.telemetry_api, *resource_access_);
   }
   inference_->set_telemetry(services_.telemetry_api);
+  deps_.telemetry = services_.telemetry_api;
   safety_->set_telemetry(services_.telemetry_api);
   tool_runtime_->set_telemetry(services_.telemetry_api);
   vector_io_->set_telemetry(services_.telemetry_api);

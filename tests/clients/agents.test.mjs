@@ -281,19 +281,31 @@ test('a turn\'s shield, model, tool and vector search calls are child spans of i
     const trace = await fetch(`${server.baseUrl}/v1/telemetry/traces/${traceId}`).then((r) => r.json());
     if (trace.root_span_id) {
       spans = await c.telemetry.getSpanTree(trace.root_span_id, {});
-      if (Object.keys(spans).length >= 6) break;
+      if (Object.keys(spans).length >= 10) break;
     }
     await new Promise((r) => setTimeout(r, 100));
   }
   const byName = (n) => Object.values(spans).filter((s) => s.name === n);
   const root = Object.values(spans).find((s) => s.parent_span_id === null);
   assert.equal(root.name, '/v1/agents/{agent_id}/session/{session_id}/turn');
+  // Each agent step is a span of the request; the router calls it makes are its children.
+  const [shieldStep] = byName('agent.step.shield_call');
+  assert.equal(shieldStep.parent_span_id, root.span_id);
+  assert.equal(shieldStep.attributes.session_id, session_id);
   const [shield] = byName('safety.run_shield');
-  assert.equal(shield.parent_span_id, root.span_id);
+  assert.equal(shield.parent_span_id, shieldStep.span_id);
   assert.equal(shield.attributes.shield_id, 'llama-guard');
   assert.equal(byName('inference.chat_completion').filter((s) => s.parent_span_id === shield.span_id).length, 1, 'the guard\'s model call is the shield\'s child');
-  assert.equal(byName('inference.chat_completion').filter((s) => s.parent_span_id === root.span_id).length, 2, 'two inference steps');
+  const inferenceSteps = byName('agent.step.inference');
+  assert.equal(inferenceSteps.length, 2, 'two inference steps');
+  assert.ok(inferenceSteps.every((step) => step.parent_span_id === root.span_id));
+  for (const step of inferenceSteps) {
+    assert.equal(byName('inference.chat_completion').filter((s) => s.parent_span_id === step.span_id).length, 1);
+  }
+  const [toolStep] = byName('agent.step.tool_execution');
+  assert.equal(toolStep.attributes.tool_name, 'knowledge_search');
   const [tool] = byName('tool_runtime.invoke_tool');
+  assert.equal(tool.parent_span_id, toolStep.span_id);
   assert.equal(tool.attributes.tool_name, 'knowledge_search');
   const [search] = byName('vector_io.query');
   assert.equal(search.parent_span_id, tool.span_id);

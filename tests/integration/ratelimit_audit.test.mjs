@@ -201,3 +201,51 @@ test('audit log: one event per decision, no secrets; a failing sink does not sto
     await removeTmpDir(dir);
   }
 });
+
+test('the quota check and the rate-limit decision are spans of the request they admit or refuse', async () => {
+  const yaml = config(`    enable_rate_limiting: true
+    rate_limit_tiers:
+      free: {requests_per_minute: 2, tokens_per_minute: 100000}`, {
+    quota: `  quota:
+    kvstore: {type: sqlite, db_path: "{{TMP}}/quota.db"}
+    anonymous_max_requests: 1000
+    authenticated_max_requests: 1000`,
+  }).replace('apis: [inference]', 'apis: [inference, telemetry]').replace('providers:\n', `providers:
+  telemetry:
+  - {provider_id: meta-reference, provider_type: inline::meta-reference, config: {sqlite_db_path: "{{TMP}}/traces.db"}}
+`);
+  const server = await startServer(yaml);
+  try {
+    const token = idp.sign({ sub: 'spencer', scope: 'basic' });
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(await post(server, token, chat()));
+    assert.deepEqual(results.map((r) => r.status), [200, 200, 429]);
+    const treeOf = async (traceId) => {
+      for (let i = 0; i < 30; i++) {
+        const trace = await fetch(`${server.baseUrl}/v1/telemetry/traces/${traceId}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json());
+        if (trace.root_span_id) {
+          const tree = await (await fetch(`${server.baseUrl}/v1/telemetry/spans/${trace.root_span_id}/tree`, {
+            method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{}',
+          })).json();
+          return { root: trace.root_span_id, spans: Object.values(tree.data) };
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no trace ${traceId}`);
+    };
+    const admitted = await treeOf(results[0].headers.get('x-trace-id'));
+    const quota = admitted.spans.find((s) => s.name === 'quota.check');
+    assert.equal(quota.parent_span_id, admitted.root);
+    assert.equal(quota.attributes.count, 1);
+    assert.equal(quota.attributes.limit, 1000);
+    const rate = admitted.spans.find((s) => s.name === 'rate_limit.check');
+    assert.equal(rate.parent_span_id, admitted.root);
+    assert.equal(rate.attributes.allowed, true);
+    assert.equal(rate.attributes.tier, 'free');
+    const refused = await treeOf(results[2].headers.get('x-trace-id'));
+    assert.equal(refused.spans.find((s) => s.name === 'rate_limit.check').attributes.allowed, false);
+    assert.equal(refused.spans.find((s) => s.parent_span_id === null).attributes['http.status_code'], 429);
+  } finally {
+    await server.stop();
+  }
+});

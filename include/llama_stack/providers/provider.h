@@ -228,6 +228,7 @@ struct ProviderDeps {
   apis::FilesApi* files = nullptr;
   apis::VectorStoresApi* vector_stores = nullptr;
   apis::ConversationsApi* conversations = nullptr;
+  apis::TelemetryApi* telemetry = nullptr;  // spans of provider steps (agent steps)
 };
 
 struct ProviderContext {

@@ -12,6 +12,7 @@
 
 #include "core/util/api_error.h"
 #include "core/util/ids.h"
+#include "core/util/json.h"
 #include "llama_stack/apis/call_context.h"
 #include "llama_stack/apis/telemetry.h"
 

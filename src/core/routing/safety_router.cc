@@ -1,7 +1,7 @@
 #include "core/routing/safety_router.h"
-#include "core/util/metrics.h"
 
 #include "core/routing/child_span.h"
+#include "core/util/metrics.h"
 
 #include <random>
 

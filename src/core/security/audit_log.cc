@@ -1,5 +1,4 @@
 #include "core/security/audit_log.h"
-#include "core/util/metrics.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -15,6 +14,7 @@
 #include <system_error>
 
 #include "core/log/log.h"
+#include "core/util/metrics.h"
 
 namespace llama_stack::security {
 namespace {

@@ -1,8 +1,8 @@
 #include "core/server/filters/auth_filter.h"
-#include "core/util/metrics.h"
 
 #include "core/log/log.h"
 #include "core/server/filters/rate_limit_filter.h"
+#include "core/util/metrics.h"
 
 namespace llama_stack::server {
 namespace {

@@ -1,11 +1,12 @@
 #include "core/server/filters/quota_filter.h"
-#include "core/util/metrics.h"
 
 #include <chrono>
 
 #include "core/log/log.h"
 #include "core/server/filters/auth_filter.h"
 #include "core/server/filters/rate_limit_filter.h"
+#include "core/server/filters/telemetry_filter.h"
+#include "core/util/metrics.h"
 
 namespace llama_stack::server {
 namespace {
@@ -78,7 +79,11 @@ FilterStatus QuotaFilter::on_request(const std::shared_ptr<Exchange>& exchange) 
         *count = store_->increment(key, 1, expiry);
         if (++counted_ % 1000 == 0) store_->purge_expired();
       },
-      [this, exchange, client, limit, now, window_end, count](std::exception_ptr error) {
+      [this, exchange, client, limit, now, window_end, count,
+       start_us = unix_micros_now()](std::exception_ptr error) {
+        record_filter_span(telemetry_, exchange->context(), "quota.check", start_us,
+                           json::object{{"limit", limit}, {"count", error ? -1 : *count}},
+                           error != nullptr);
         exchange->post([this, exchange, client, limit, now, window_end, count, error] {
           decide(exchange, client, limit, now, window_end, error ? -1 : *count, error);
         });

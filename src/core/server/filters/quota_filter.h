@@ -20,6 +20,7 @@
 #include "core/security/server_security.h"
 #include "core/server/server_core.h"
 #include "core/storage/group_commit.h"
+#include "llama_stack/apis/telemetry.h"
 #include "llama_stack/storage/kvstore.h"
 
 namespace llama_stack::server {
@@ -37,6 +38,8 @@ class QuotaFilter final : public Filter {
   std::string_view name() const override { return "quota"; }
   FilterStatus on_request(const std::shared_ptr<Exchange>& exchange) override;
   void set_audit(security::AuditLog* audit) { audit_ = audit; }
+  // Quota checks become spans ("quota.check") of the request.
+  void set_telemetry(apis::TelemetryApi* telemetry) { telemetry_ = telemetry; }
 
  private:
   // On the connection's thread, once the count is known: 429, 503 or resume.
@@ -45,6 +48,7 @@ class QuotaFilter final : public Filter {
               std::exception_ptr error);
 
   security::AuditLog* audit_ = nullptr;
+  apis::TelemetryApi* telemetry_ = nullptr;
   QuotaConfig config_;
   std::shared_ptr<storage::KVStore> store_;
   bool auth_enabled_;

@@ -1,11 +1,12 @@
 #include "core/server/filters/rate_limit_filter.h"
-#include "core/util/metrics.h"
 
 #include <chrono>
 #include <cmath>
 
 #include "core/log/log.h"
 #include "core/server/filters/quota_filter.h"
+#include "core/server/filters/telemetry_filter.h"
+#include "core/util/metrics.h"
 
 namespace llama_stack::server {
 namespace {
@@ -136,7 +137,14 @@ FilterStatus RateLimitFilter::on_request(const std::shared_ptr<Exchange>& exchan
   auto decision = std::make_shared<security::RateDecision>();
   committer_->submit([limiter = limiter_, decision, subject, tier, estimate,
                       now = now_ms()] { *decision = limiter->admit(subject, tier, estimate, now); },
-                     [this, exchange, decision, subject, tier, estimate](std::exception_ptr error) {
+                     [this, exchange, decision, subject, tier, estimate,
+                      start_us = unix_micros_now()](std::exception_ptr error) {
+                       record_filter_span(telemetry_, exchange->context(), "rate_limit.check",
+                                          start_us,
+                                          json::object{{"tier", tier.name},
+                                                       {"allowed", !error && decision->allowed},
+                                                       {"estimated_tokens", estimate}},
+                                          error != nullptr);
                        exchange->post([this, exchange, decision, subject, tier, estimate, error] {
                          decide(exchange, *decision, subject, tier, estimate, error);
                        });

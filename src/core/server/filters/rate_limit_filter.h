@@ -14,6 +14,7 @@
 #include "core/security/security_config.h"
 #include "core/server/server_core.h"
 #include "core/storage/group_commit.h"
+#include "llama_stack/apis/telemetry.h"
 
 namespace llama_stack::server {
 
@@ -30,6 +31,12 @@ class RateLimitFilter final : public Filter {
 
  private:
   security::RateTier tier_for(const RequestContext& context) const;
+
+ public:
+  // Rate-limit decisions become spans ("rate_limit.check") of the request.
+  void set_telemetry(apis::TelemetryApi* telemetry) { telemetry_ = telemetry; }
+
+ private:
   // On the connection's thread, once admit() has run: 503, 429 or resume.
   void decide(const std::shared_ptr<Exchange>& exchange, const security::RateDecision& decision,
               const std::string& subject, const security::RateTier& tier, std::int64_t estimate,
@@ -39,6 +46,7 @@ class RateLimitFilter final : public Filter {
   std::shared_ptr<security::RateLimiter> limiter_;
   std::vector<std::string> trusted_proxies_;
   security::AuditLog* audit_;
+  apis::TelemetryApi* telemetry_ = nullptr;
   // admit() and settle() run there, many per transaction. Shared: a pending
   // settlement may outlive the filter.
   std::shared_ptr<storage::GroupCommitter> committer_;

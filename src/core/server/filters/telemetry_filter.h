@@ -23,4 +23,11 @@ class TelemetryFilter final : public Filter {
   apis::TelemetryApi& telemetry_;
 };
 
+// A filter's step (the quota check, the rate-limit decision) as a child span
+// of the request's root span; nothing when `telemetry` is null. Any thread.
+void record_filter_span(apis::TelemetryApi* telemetry, const RequestContext& context,
+                        std::string name, std::int64_t start_us, json::object attributes,
+                        bool failed);
+std::int64_t unix_micros_now();
+
 }  // namespace llama_stack::server

@@ -208,6 +208,18 @@ async::Task<json::object> TurnRunner::run(TurnState state, bool check_input) {
   }
 }
 
+routing::ChildSpan TurnRunner::step_span(const char* step_type, const TurnState& state,
+                                         const std::string& step_id) {
+  routing::ChildSpan span(deps_.telemetry, context_, std::string("agent.step.") + step_type);
+  json::object& a = span.attributes();
+  a["step_type"] = step_type;
+  a["step_id"] = step_id;
+  a["turn_id"] = state.turn_id;
+  a["session_id"] = state.session_id;
+  a["agent_id"] = state.agent_id;
+  return span;
+}
+
 async::Task<std::optional<json::object>> TurnRunner::shields(TurnState& state, json::array ids,
                                                              std::string touchpoint) {
   if (deps_.safety == nullptr) {
@@ -221,14 +233,22 @@ async::Task<std::optional<json::object>> TurnRunner::shields(TurnState& state, j
     if (!id.is_string()) throw ApiError::bad_request("Shield ids must be strings");
     names.emplace_back(id.get_string());
   }
-  apis::CallContext child = context_;
+  routing::ChildSpan span = step_span("shield_call", state, step_id);
+  apis::CallContext child = span.context();
   child.settle_tokens = {};
   std::vector<async::Task<apis::RunShieldResponse>> calls;
   for (const auto& name : names) {
     calls.push_back(deps_.safety->run_shield(child, name, state.messages, json::object{}));
   }
   auto all = async::when_all(std::move(calls));
-  std::vector<apis::RunShieldResponse> results = co_await std::move(all);
+  std::vector<apis::RunShieldResponse> results;
+  try {
+    results = co_await std::move(all);
+  } catch (...) {
+    span.finish(std::current_exception());
+    throw;
+  }
+  span.finish(nullptr);
   std::optional<json::object> violation;
   for (const auto& r : results) {
     if (r.violation && r.violation->violation_level == "error" && !violation) {
@@ -354,10 +374,18 @@ async::Task<json::object> TurnRunner::infer(TurnState& state, const Toolset& too
       }
     }
   };
-  apis::CallContext child = context_;
+  routing::ChildSpan span = step_span("inference", state, step_id);
+  apis::CallContext child = span.context();
   child.settle_tokens = {};
   auto call = deps_.inference->chat_completion(child, std::move(openai), sink);
-  json::object completion = co_await std::move(call);
+  json::object completion;
+  try {
+    completion = co_await std::move(call);
+  } catch (...) {
+    span.finish(std::current_exception());
+    throw;
+  }
+  span.finish(nullptr);
   utils::Usage usage;
   utils::add_usage(completion, usage);
   tokens_ += usage.total();
@@ -420,7 +448,9 @@ async::Task<void> TurnRunner::execute(TurnState& state, const Toolset& toolset, 
     if (auto args = toolset.group_args.find(name); args != toolset.group_args.end()) {
       for (const auto& [k, v] : args->second) kwargs[k] = v;  // the toolgroup's args win
     }
-    apis::CallContext child = context_;
+    routing::ChildSpan span = step_span("tool_execution", state, step_id);
+    span.attributes()["tool_name"] = name;
+    apis::CallContext child = span.context();
     child.settle_tokens = {};
     try {
       auto invoked = deps_.tool_runtime->invoke_tool(child, runtime->second, std::move(kwargs));
@@ -428,7 +458,9 @@ async::Task<void> TurnRunner::execute(TurnState& state, const Toolset& toolset, 
       content = result.content.is_null() ? json::value("") : result.content;
       if (result.error_message) content = tool_error(*result.error_message);
       metadata = result.metadata;
+      span.finish(nullptr);
     } catch (const ApiError& e) {
+      span.finish(std::current_exception());
       if (e.status() == 499) throw;  // the caller went away: the turn ends
       content = tool_error(e.what());
     }

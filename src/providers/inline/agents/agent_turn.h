@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 
+#include "core/routing/child_span.h"
 #include "llama_stack/apis/agents.h"
 #include "llama_stack/apis/inference.h"
 #include "llama_stack/apis/safety.h"
@@ -32,6 +33,7 @@ struct TurnDeps {
   apis::SafetyApi* safety = nullptr;
   apis::ToolRuntimeApi* tool_runtime = nullptr;  // null: toolgroups are a 400
   AgentStore* store = nullptr;
+  apis::TelemetryApi* telemetry = nullptr;  // agent steps as spans (null: not recorded)
 };
 
 // The loop's state between steps (persisted while the turn awaits client
@@ -79,6 +81,10 @@ class TurnRunner {
   // One server-side tool call as a tool_execution step; appends its response.
   async::Task<void> execute(TurnState& state, const Toolset& toolset, json::object call);
   json::object finish(TurnState& state, json::object output, bool awaiting);
+  // An agent step (inference, tool_execution, shield_call) as a child span of
+  // the turn's caller; the step's router calls become its children.
+  routing::ChildSpan step_span(const char* step_type, const TurnState& state,
+                               const std::string& step_id);
   void emit(json::object payload);
   const json::object& config() const;
 

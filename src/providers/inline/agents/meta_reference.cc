@@ -390,7 +390,8 @@ class MetaReferenceAgents final : public AgentsProvider {
 
   TurnDeps turn_deps() {
     if (deps().inference == nullptr) throw ApiError::unavailable("agents: no inference router");
-    return TurnDeps{deps().inference, deps().safety, deps().tool_runtime, store_.get()};
+    return TurnDeps{deps().inference, deps().safety, deps().tool_runtime, store_.get(),
+                    deps().telemetry};
   }
 
   json::object agent(const std::string& agent_id) const {
