@@ -72,6 +72,9 @@ class TelemetryApi {
   // Queues a finished span for the sinks; never blocks (a full queue drops
   // it, counted).
   virtual void record(SpanRecord span) = 0;
+  // Whether spans of this trace are recorded (the sampler): callers skip
+  // building spans that record() would drop.
+  virtual bool sampled(const std::string& /*trace_id*/) const { return true; }
   // POST /v1/telemetry/events: unstructured logs and metrics become span
   // events of their span; a structured span_start/span_end is recorded as a span.
   virtual async::Task<void> log_event(const CallContext& context, json::object event) = 0;

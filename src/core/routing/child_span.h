@@ -22,7 +22,11 @@ class ChildSpan {
  public:
   // `parent` must outlive the span (it is the caller's context).
   ChildSpan(apis::TelemetryApi* telemetry, const apis::CallContext& parent, std::string name)
-      : telemetry_(parent.trace_id.empty() ? nullptr : telemetry), parent_(parent) {
+      : telemetry_(parent.trace_id.empty() || telemetry == nullptr ||
+                           !telemetry->sampled(parent.trace_id)
+                       ? nullptr
+                       : telemetry),
+        parent_(parent) {
     if (telemetry_ == nullptr) return;  // not recorded: no copy of the context
     own_.emplace(parent);
     span_.trace_id = parent.trace_id;

@@ -255,7 +255,7 @@ async::Task<json::object> InferenceRouter::call(InferenceKind kind,
   // traceparent); the span is recorded when the call ends.
   // Copied only when spans are recorded: the untraced path stays copy-free.
   std::optional<apis::CallContext> traced;
-  if (telemetry_ != nullptr && !context.trace_id.empty()) {
+  if (telemetry_ != nullptr && !context.trace_id.empty() && telemetry_->sampled(context.trace_id)) {
     traced.emplace(context);
     traced->span_id = random_hex(16);
     traced->settle_tokens = {};  // the outcome settles with the caller's context

@@ -60,6 +60,8 @@ void append_double(std::string& out, double d) {
   if (text.find_first_of(".eEn") == std::string_view::npos) out += ".0";
 }
 
+void append_object(std::string& out, const json::object& o);
+
 void append_value(std::string& out, const json::value& v) {
   switch (v.kind()) {
     case json::kind::null:
@@ -91,20 +93,23 @@ void append_value(std::string& out, const json::value& v) {
       out.push_back(']');
       break;
     }
-    case json::kind::object: {
-      out.push_back('{');
-      bool first = true;
-      for (const auto& kv : v.get_object()) {
-        if (!first) out.push_back(',');
-        first = false;
-        append_string_impl(out, kv.key());
-        out.push_back(':');
-        append_value(out, kv.value());
-      }
-      out.push_back('}');
+    case json::kind::object:
+      append_object(out, v.get_object());
       break;
-    }
   }
+}
+
+void append_object(std::string& out, const json::object& o) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& kv : o) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_string_impl(out, kv.key());
+    out.push_back(':');
+    append_value(out, kv.value());
+  }
+  out.push_back('}');
 }
 
 }  // namespace
@@ -177,6 +182,13 @@ std::string to_json(const json::value& value) {
   std::string out;
   out.reserve(256);
   append_value(out, value);
+  return out;
+}
+
+std::string to_json(const json::object& object) {
+  std::string out;
+  out.reserve(256);
+  append_object(out, object);
   return out;
 }
 

@@ -20,6 +20,8 @@ namespace json = boost::json;
 // round-trips ("0.7", not Boost's "7E-1"); integral doubles keep a ".0"; NaN
 // and infinities (not JSON) become null.
 std::string to_json(const json::value& value);
+// An object without first copying it into a json::value.
+std::string to_json(const json::object& object);
 
 // Appends `text` as a JSON string literal (quoted, escaped) to `out`. For
 // code that writes JSON by hand on hot paths.

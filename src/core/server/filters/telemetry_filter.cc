@@ -8,6 +8,7 @@ namespace llama_stack::server {
 
 void TelemetryFilter::on_response(const Exchange& exchange, const ResponseSummary& summary) {
   const RequestContext& context = exchange.context();
+  if (!telemetry_.sampled(context.trace_id)) return;
   apis::SpanRecord span;
   span.trace_id = context.trace_id;
   span.span_id = context.span_id;
@@ -42,7 +43,9 @@ std::int64_t unix_micros_now() {
 void record_filter_span(apis::TelemetryApi* telemetry, const RequestContext& context,
                         std::string name, std::int64_t start_us, json::object attributes,
                         bool failed) {
-  if (telemetry == nullptr || context.trace_id.empty()) return;
+  if (telemetry == nullptr || context.trace_id.empty() || !telemetry->sampled(context.trace_id)) {
+    return;
+  }
   apis::SpanRecord span;
   span.trace_id = context.trace_id;
   span.parent_span_id = context.span_id;

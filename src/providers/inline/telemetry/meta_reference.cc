@@ -10,6 +10,7 @@
 // traces the router's predicate lets them read.
 #include "providers/inline/telemetry/meta_reference.h"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -24,6 +25,7 @@
 #include <mutex>
 #include <regex>
 #include <thread>
+#include <tuple>
 
 #include "core/config/config_node.h"
 #include "core/config/stack_config.h"
@@ -50,6 +52,7 @@ using telemetry::Sampler;
 using telemetry::span_of;
 
 constexpr std::size_t kQueueLimit = 10000;
+constexpr std::size_t kWakeBatch = 1024;
 
 struct TelemetryConfig {
   std::vector<std::string> sinks{"console", "sqlite"};
@@ -118,8 +121,7 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
 
   void initialize() override {
     sampler_ = Sampler::from_env();
-    // Python's sqlite sink is its store of record for the query API; the
-    // queries need it, so it is always opened.
+    // The store of the query API; written only with the `sqlite` sink.
     db_ = std::make_unique<Db>(config_.sqlite_db_path);
     if (config_.has("otel_trace") || config_.has("otel_metric")) {
       if (context_.runtime == nullptr) throw std::runtime_error("telemetry: no I/O runtime");
@@ -151,6 +153,8 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
     if (exporter_) exporter_->stop();
   }
 
+  bool sampled(const std::string& trace_id) const override { return sampler_.keep(trace_id); }
+
   void record(apis::SpanRecord span) override {
     if (!sampler_.keep(span.trace_id)) return;
     {
@@ -162,6 +166,9 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
         return;
       }
       queue_.push_back(std::move(span));
+      // The writer wakes every 200 ms by itself; a full batch wakes it early.
+      // (A notify per span would be a futex call on the request path.)
+      if (queue_.size() != kWakeBatch) return;
     }
     wake_.notify_one();
   }
@@ -409,7 +416,13 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
       "SELECT span_id, trace_id, parent_span_id, name, start_time, end_time, attributes, status "
       "FROM spans";
 
+  // Every query reads the SQLite store, on the worker threads.
   async::Executor& workers() const {
+    if (!config_.has("sqlite")) {
+      throw ApiError::bad_request("The telemetry provider '" + context_.provider_id +
+                                  "' has no sqlite sink: add `sqlite` to its sinks to query "
+                                  "traces, spans and metrics");
+    }
     if (context_.workers == nullptr) throw ApiError::internal("telemetry: no worker threads");
     return *context_.workers;
   }
@@ -451,8 +464,11 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
     out[span_id] = std::move(*span);
     if (max_depth && depth >= *max_depth) return;
     std::vector<std::string> children;
-    db_->query("SELECT span_id FROM spans WHERE parent_span_id = ? ORDER BY start_time", {span_id},
-               [&](sqlite3_stmt* stmt) { children.push_back(column(stmt, 0)); });
+    // Through the trace index (no index on parent_span_id: one less B-tree per written span).
+    db_->query(
+        "SELECT span_id FROM spans WHERE trace_id = (SELECT trace_id FROM spans WHERE span_id = "
+        "?1) AND parent_span_id = ?1 ORDER BY start_time",
+        {span_id}, [&](sqlite3_stmt* stmt) { children.push_back(column(stmt, 0)); });
     for (const auto& child : children) tree(child, attributes_to_return, max_depth, depth + 1, out);
   }
 
@@ -460,9 +476,11 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
   void flush() {
     std::unique_lock lock(mutex_);
     const std::uint64_t target = queued_total_ + queue_.size();
+    ++flush_waiters_;
     wake_.notify_all();
     written_.wait_for(lock, std::chrono::seconds(2),
                       [&] { return written_total_ >= target || stopping_; });
+    --flush_waiters_;
   }
 
   std::string sinks_text() const {
@@ -477,8 +495,10 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
       std::deque<apis::SpanRecord> batch;
       {
         std::unique_lock lock(mutex_);
-        wake_.wait_for(lock, std::chrono::milliseconds(200),
-                       [&] { return stopping_ || !queue_.empty(); });
+        // Batches of up to 200 ms, or kWakeBatch spans, or what a query waits for.
+        wake_.wait_for(lock, std::chrono::milliseconds(200), [&] {
+          return stopping_ || flush_waiters_ > 0 || queue_.size() >= kWakeBatch;
+        });
         batch.swap(queue_);
         queued_total_ += batch.size();
         if (batch.empty() && stopping_) return;
@@ -488,22 +508,28 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
         LS_WARN(kCore, "telemetry: {} span(s) dropped (queue full)", dropped_.load());
         last_drop_log = std::chrono::steady_clock::now();
       }
-      if (!batch.empty()) write(batch);
-      if (exporter_ && !batch.empty()) exporter_->enqueue(batch);
+      const std::size_t count = batch.size();
+      if (count > 0) write(batch);
+      if (exporter_ && count > 0) exporter_->enqueue(std::move(batch));
       if (std::chrono::steady_clock::now() - last_retention_ > std::chrono::minutes(1)) {
         apply_retention();
         last_retention_ = std::chrono::steady_clock::now();
       }
       {
         std::lock_guard lock(mutex_);
-        written_total_ += batch.size();
+        written_total_ += count;
       }
       written_.notify_all();
     }
   }
 
+  // Token metrics of a batch, summed per second, metric and series (labels,
+  // owner): a few rows per batch instead of three per model call.
+  using TokenSums =
+      std::map<std::tuple<std::int64_t, std::string, std::string, std::string>, double>;
+
   // prompt_tokens, completion_tokens and total_tokens of a model call's span.
-  void write_token_metrics(const apis::SpanRecord& span) {
+  static void add_token_metrics(const apis::SpanRecord& span, TokenSums& sums) {
     auto count = [&](const char* key) -> std::int64_t {
       const json::value* v = span.attributes.if_contains(key);
       return v != nullptr && v->is_int64() ? v->get_int64() : 0;
@@ -514,25 +540,31 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
     };
     const std::int64_t prompt = count("prompt_tokens"), completion = count("completion_tokens");
     if (prompt == 0 && completion == 0) return;
-    const std::string labels =
+    std::string labels =
         to_json(json::object{{"model_id", text("model")}, {"provider_id", text("provider_id")}});
     const json::value* owner = span.attributes.if_contains("__owner__");
-    const std::string owner_text = owner != nullptr ? to_json(*owner) : "";
-    const std::string ts = std::to_string(span.end_us / 1000000);
-    for (const auto& [name, value] : {std::pair<const char*, std::int64_t>{"prompt_tokens", prompt},
-                                      {"completion_tokens", completion},
-                                      {"total_tokens", prompt + completion}}) {
+    std::string owner_text = owner != nullptr ? to_json(*owner) : "";
+    const std::int64_t second = span.end_us / 1000000;
+    sums[{second, "prompt_tokens", labels, owner_text}] += static_cast<double>(prompt);
+    sums[{second, "completion_tokens", labels, owner_text}] += static_cast<double>(completion);
+    sums[{second, "total_tokens", std::move(labels), std::move(owner_text)}] +=
+        static_cast<double>(prompt + completion);
+  }
+
+  void write_token_metrics(const TokenSums& sums) {
+    for (const auto& [key, value] : sums) {
+      const auto& [second, name, labels, owner] = key;
       db_->query(
           "INSERT INTO metric_points (name, timestamp, value, unit, labels, owner) VALUES (?, "
           "CAST(? AS INTEGER), CAST(? AS REAL), 'tokens', ?, NULLIF(?, ''))",
-          {name, ts, std::to_string(value), labels, owner_text});
+          {name, std::to_string(second), fmt::format("{}", value), labels, owner});
     }
   }
 
   // Removes traces older than retention_days and beyond max_traces (oldest
   // first), with their spans and events. On the writer thread.
   void apply_retention() {
-    if (!config_.retention_days && !config_.max_traces) return;
+    if (!config_.has("sqlite") || (!config_.retention_days && !config_.max_traces)) return;
     try {
       db_->exec("BEGIN");
       db_->exec("CREATE TEMP TABLE IF NOT EXISTS expired (trace_id TEXT PRIMARY KEY)");
@@ -582,8 +614,10 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
                 static_cast<double>(span.end_us - span.start_us) / 1000.0, span.status);
       }
     }
+    if (!config_.has("sqlite")) return;  // export only
     try {
       db_->exec("BEGIN");
+      TokenSums token_sums;
       for (const auto& span : batch) {
         if (span.parent_span_id.empty()) {
           db_->query(
@@ -598,8 +632,11 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
             "?, ?, ?, ?, ?, 'internal')",
             {span.span_id, span.trace_id, span.parent_span_id, span.name, iso(span.start_us),
              iso(span.end_us), to_json(span.attributes), span.status});
-        if (span.name.starts_with("inference.") && span.status == "ok") write_token_metrics(span);
+        if (span.name.starts_with("inference.") && span.status == "ok") {
+          add_token_metrics(span, token_sums);
+        }
       }
+      write_token_metrics(token_sums);
       db_->exec("COMMIT");
     } catch (const std::exception& e) {
       try {
@@ -619,6 +656,7 @@ class MetaReferenceTelemetry final : public TelemetryProvider {
   std::condition_variable wake_, written_;
   std::deque<apis::SpanRecord> queue_;
   std::uint64_t queued_total_ = 0, written_total_ = 0;
+  int flush_waiters_ = 0;  // queries waiting for the writer
   bool stopping_ = false;
   std::atomic<std::uint64_t> dropped_{0};
   Sampler sampler_;

@@ -2,9 +2,11 @@
 
 #include <cstdlib>
 
+#include <google/protobuf/arena.h>
 #include "core/log/log.h"
 #include "core/util/json.h"
 #include "core/util/metrics.h"
+
 #include "proto/otlp.pb.h"
 
 namespace llama_stack::providers::inline_ {
@@ -182,18 +184,18 @@ void OtlpExporter::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void OtlpExporter::enqueue(const std::deque<apis::SpanRecord>& spans) {
+void OtlpExporter::enqueue(std::deque<apis::SpanRecord> spans) {
   if (!settings_.traces_url) return;
   std::size_t dropped = 0;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
-    for (const auto& span : spans) {
+    for (auto& span : spans) {
       if (queue_.size() >= settings_.max_queue) {
         ++dropped;
         continue;
       }
-      queue_.push_back(span);
+      queue_.push_back(std::move(span));
     }
   }
   if (dropped > 0) count_dropped(dropped, "otlp_queue_full");
@@ -251,7 +253,10 @@ void OtlpExporter::run() {
 }
 
 void OtlpExporter::export_spans(std::vector<apis::SpanRecord> batch) {
-  pb::ExportTraceServiceRequest request;
+  // One arena per request: the thousands of small messages and strings of a
+  // batch are one allocation and one free.
+  google::protobuf::Arena arena;
+  auto& request = *google::protobuf::Arena::CreateMessage<pb::ExportTraceServiceRequest>(&arena);
   pb::ResourceSpans* rs = request.add_resource_spans();
   fill_resource(*rs->mutable_resource(), settings_.service_name);
   pb::ScopeSpans* ss = rs->add_scope_spans();
@@ -290,7 +295,8 @@ void OtlpExporter::export_spans(std::vector<apis::SpanRecord> batch) {
 }
 
 void OtlpExporter::export_metrics() {
-  pb::ExportMetricsServiceRequest request;
+  google::protobuf::Arena arena;
+  auto& request = *google::protobuf::Arena::CreateMessage<pb::ExportMetricsServiceRequest>(&arena);
   pb::ResourceMetrics* rm = request.add_resource_metrics();
   fill_resource(*rm->mutable_resource(), settings_.service_name);
   pb::ScopeMetrics* sm = rm->add_scope_metrics();

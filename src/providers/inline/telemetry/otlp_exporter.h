@@ -58,7 +58,7 @@ class OtlpExporter {
   OtlpExporter& operator=(const OtlpExporter&) = delete;
 
   // Queues spans for export; what does not fit is dropped (counted).
-  void enqueue(const std::deque<apis::SpanRecord>& spans);
+  void enqueue(std::deque<apis::SpanRecord> spans);
   // Sends what is queued and a last metrics snapshot (bounded by the
   // timeout), then stops the thread.
   void stop();

@@ -80,6 +80,8 @@ Db::Db(const std::string& path) {
   }
   sqlite3_busy_timeout(db_, 5000);
   exec("PRAGMA journal_mode=WAL");
+  exec("PRAGMA synchronous=NORMAL");  // WAL: durable at checkpoints; a crash loses at most the last
+                                      // batch
   exec(
       "CREATE TABLE IF NOT EXISTS traces (trace_id TEXT PRIMARY KEY, service_name TEXT, "
       "root_span_id TEXT, start_time TIMESTAMP, end_time TIMESTAMP, created_at TIMESTAMP "
@@ -104,6 +106,7 @@ Db::~Db() {
 }
 
 void Db::exec(const char* sql) {
+  std::lock_guard lock(mutex_);
   char* error = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
     std::string message = error != nullptr ? error : "unknown error";
@@ -114,8 +117,11 @@ void Db::exec(const char* sql) {
 
 void Db::query(const char* sql, const std::vector<std::string>& binds,
                const std::function<void(sqlite3_stmt*)>& row) {
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK) {
+  std::lock_guard lock(mutex_);
+  // Statements are prepared once per SQL text and reused (reset after each use).
+  sqlite3_stmt*& stmt = statements_[sql];
+  if (stmt == nullptr && sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK) {
+    stmt = nullptr;
     throw std::runtime_error(std::string("telemetry: ") + sqlite3_errmsg(db_));
   }
   for (std::size_t i = 0; i < binds.size(); ++i) {
@@ -123,10 +129,17 @@ void Db::query(const char* sql, const std::vector<std::string>& binds,
                       static_cast<int>(binds[i].size()), SQLITE_TRANSIENT);
   }
   int rc;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    if (row) row(stmt);
+  try {
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      if (row) row(stmt);
+    }
+  } catch (...) {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    throw;
   }
-  sqlite3_finalize(stmt);
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
   if (rc != SQLITE_DONE) throw std::runtime_error(std::string("telemetry: ") + sqlite3_errmsg(db_));
 }
 

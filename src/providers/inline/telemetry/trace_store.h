@@ -7,8 +7,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/util/json.h"
@@ -41,6 +43,8 @@ class Db {
 
  private:
   sqlite3* db_ = nullptr;
+  std::recursive_mutex mutex_;  // the statement cache; row callbacks may query again
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
 };
 
 // The owner recorded on a root span (`__owner__`), if any.
