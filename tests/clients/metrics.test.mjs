@@ -89,7 +89,7 @@ test('a real Prometheus scrapes the metrics port and counts the requests and tok
   } finally {
     await prom.stop();
     await server.stop();
-    await idp.close?.();
+    await idp.stop();
     await fake.stop();
   }
 });
@@ -140,5 +140,5 @@ ${extra}`;
   } finally {
     await off.stop();
   }
-  await idp.close?.();
+  await idp.stop();
 });

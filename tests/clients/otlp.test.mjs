@@ -56,7 +56,7 @@ async function startReceiver({ failFirst = 0 } = {}) {
     });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${server.address().port}`, spans, metrics, headers, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
+  return { url: `http://127.0.0.1:${server.address().port}`, spans, metrics, headers, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
 }
 
 async function until(fn, what) {
@@ -151,5 +151,7 @@ test('spans and metrics reach an OTLP receiver, decoded with the OpenTelemetry d
   } finally {
     await server.stop();
     await fake.stop();
+    await idp.stop();
+    await receiver.close();
   }
 });

@@ -192,35 +192,32 @@ Registry& Registry::global() {
   return *registry;
 }
 
+template <class Series>
+Family<Series>& Registry::add(std::string name, std::string help, Type type,
+                              std::vector<std::string> labels, std::vector<double> bounds) {
+  auto family = std::make_unique<Family<Series>>(std::move(name), std::move(help), type,
+                                                 std::move(labels), std::move(bounds));
+  Family<Series>& out = *family;
+  std::lock_guard lock(mutex_);
+  families_.push_back(std::move(family));
+  return out;
+}
+
 Family<Counter>& Registry::counter(std::string name, std::string help,
                                    std::vector<std::string> labels) {
-  std::lock_guard lock(mutex_);
-  auto f = std::make_unique<Family<Counter>>(std::move(name), std::move(help), Type::kCounter,
-                                             std::move(labels), std::vector<double>{});
-  auto& out = *f;
-  families_.push_back(std::move(f));
-  return out;
+  return add<Counter>(std::move(name), std::move(help), Type::kCounter, std::move(labels), {});
 }
 
 Family<Gauge>& Registry::gauge(std::string name, std::string help,
                                std::vector<std::string> labels) {
-  std::lock_guard lock(mutex_);
-  auto f = std::make_unique<Family<Gauge>>(std::move(name), std::move(help), Type::kGauge,
-                                           std::move(labels), std::vector<double>{});
-  auto& out = *f;
-  families_.push_back(std::move(f));
-  return out;
+  return add<Gauge>(std::move(name), std::move(help), Type::kGauge, std::move(labels), {});
 }
 
 Family<Histogram>& Registry::histogram(std::string name, std::string help,
                                        std::vector<std::string> labels,
                                        std::vector<double> bounds) {
-  std::lock_guard lock(mutex_);
-  auto f = std::make_unique<Family<Histogram>>(std::move(name), std::move(help), Type::kHistogram,
-                                               std::move(labels), std::move(bounds));
-  auto& out = *f;
-  families_.push_back(std::move(f));
-  return out;
+  return add<Histogram>(std::move(name), std::move(help), Type::kHistogram, std::move(labels),
+                        std::move(bounds));
 }
 
 std::vector<FamilySnapshot> Registry::snapshot() const {

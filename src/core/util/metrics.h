@@ -160,6 +160,10 @@ class Registry {
   std::vector<FamilySnapshot> snapshot() const;
 
  private:
+  template <class Series>
+  Family<Series>& add(std::string name, std::string help, Type type,
+                      std::vector<std::string> labels, std::vector<double> bounds);
+
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<FamilyBase>> families_;
 };
