@@ -108,6 +108,11 @@ rps_of() {  # mode
   fi
   wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -s "$work/post.lua" "http://127.0.0.1:$LS_PORT/v1/chat/completions" > "$work/wrk.txt" 2>&1
   [[ -n $scraper ]] && kill "$scraper" 2>/dev/null || true
+  if [[ $1 != off ]]; then  # spans the server could not keep up with (stderr)
+    local dropped
+    dropped="$(curl -s "http://127.0.0.1:$LS_PORT/metrics" | awk '/^llama_stack_telemetry_spans_dropped_total/ {s += $2} END {print s + 0}')"
+    echo "$1: $dropped span(s) dropped" >&2
+  fi
   if grep -q "Non-2xx" "$work/wrk.txt"; then echo "warning: non-2xx responses ($1)" >&2; fi
   kill "$LS_PID"; wait "$LS_PID" 2>/dev/null || true
   awk '/Requests\/sec/ {print $2}' "$work/wrk.txt"

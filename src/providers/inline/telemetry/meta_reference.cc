@@ -51,8 +51,8 @@ using telemetry::may_read;
 using telemetry::Sampler;
 using telemetry::span_of;
 
-constexpr std::size_t kQueueLimit = 10000;
-constexpr std::size_t kWakeBatch = 1024;
+constexpr std::size_t kQueueLimit = 20000;
+constexpr std::size_t kWakeBatch = 4096;
 
 struct TelemetryConfig {
   std::vector<std::string> sinks{"console", "sqlite"};
