@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include "core/util/identifiers.h"
 #include "llama_stack/common/errors.h"
 
 namespace llama_stack::routing::detail {
@@ -46,9 +47,13 @@ std::pair<std::string, Provider*> choose_provider(const std::map<std::string, Pr
   return *providers.begin();
 }
 
+// A resource identifier: not empty, and clean (core/util/identifiers.h).
 inline void require_id(const std::string& id, std::string_view field) {
   if (id.empty()) {
     throw ApiError::bad_request("Field '" + std::string(field) + "' must not be empty");
+  }
+  if (auto problem = identifier_problem(id)) {
+    throw ApiError::bad_request("Field '" + std::string(field) + "' " + *problem);
   }
 }
 

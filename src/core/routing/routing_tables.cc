@@ -79,6 +79,7 @@ apis::Model ModelsRoutingTable::get(const std::string& model_id) const {
 apis::Model ModelsRoutingTable::register_model(const RegisterModelRequest& request,
                                                OnExisting on_existing) {
   require_id(request.model_id, "model_id");
+  if (request.provider_model_id) require_id(*request.provider_model_id, "provider_model_id");
   std::lock_guard lock(write_mutex_);
   auto [provider_id, provider] = choose_provider(providers_, request.provider_id, "inference",
                                                  "model '" + request.model_id + "'");
@@ -154,6 +155,7 @@ apis::Shield ShieldsRoutingTable::get(const std::string& shield_id) const {
 apis::Shield ShieldsRoutingTable::register_shield(const RegisterShieldRequest& request,
                                                   OnExisting on_existing) {
   require_id(request.shield_id, "shield_id");
+  if (request.provider_shield_id) require_id(*request.provider_shield_id, "provider_shield_id");
   std::lock_guard lock(write_mutex_);
   auto [provider_id, provider] = choose_provider(providers_, request.provider_id, "safety",
                                                  "shield '" + request.shield_id + "'");
@@ -215,6 +217,9 @@ apis::VectorDB VectorDBsRoutingTable::register_vector_db(const RegisterVectorDBR
                                                          OnExisting on_existing) {
   require_id(request.vector_db_id, "vector_db_id");
   require_id(request.embedding_model, "embedding_model");
+  if (request.provider_vector_db_id) {
+    require_id(*request.provider_vector_db_id, "provider_vector_db_id");
+  }
   std::lock_guard lock(write_mutex_);
   auto [provider_id, provider] = choose_provider(providers_, request.provider_id, "vector_io",
                                                  "vector DB '" + request.vector_db_id + "'");

@@ -1,0 +1,41 @@
+#include "core/util/identifiers.h"
+
+#include <gtest/gtest.h>
+
+namespace llama_stack {
+namespace {
+
+TEST(Identifiers, OrdinaryIdsAreValid) {
+  for (const char* id : {"llama3.2:3b", "meta-llama/Llama-3.2-3B-Instruct", "kb_1", "modèle-日本",
+                         "builtin::rag/knowledge_search"}) {
+    EXPECT_EQ(identifier_problem(id), std::nullopt) << id;
+  }
+}
+
+TEST(Identifiers, ControlCharactersAreRefusedWithTheirPosition) {
+  using namespace std::string_literals;
+  EXPECT_EQ(identifier_problem("ab\0c"s), "contains the control character U+0000 at byte 2");
+  EXPECT_EQ(identifier_problem("a\nb"), "contains the control character U+000A at byte 1");
+  EXPECT_EQ(identifier_problem("a\x7f"), "contains the control character U+007F at byte 1");
+  EXPECT_EQ(identifier_problem("a\xc2\x85"), "contains the control character U+0085 at byte 1");
+}
+
+TEST(Identifiers, BidiOverridesAreRefused) {
+  EXPECT_EQ(identifier_problem("\xe2\x80\xae"
+                               "evil"),  // U+202E
+            "contains the bidirectional formatting character U+202E at byte 0");
+  EXPECT_TRUE(identifier_problem("x\xe2\x81\xa6"));  // U+2066
+  EXPECT_TRUE(identifier_problem("x\xe2\x80\x8f"));  // U+200F
+}
+
+TEST(Identifiers, InvalidUtf8AndOverlongAreRefused) {
+  EXPECT_EQ(identifier_problem("a\xff"), "is not valid UTF-8 (at byte 1)");
+  EXPECT_TRUE(identifier_problem("\xc0\xaf"));      // overlong '/'
+  EXPECT_TRUE(identifier_problem("\xed\xa0\x80"));  // a surrogate
+  EXPECT_TRUE(identifier_problem("\xe2\x80"));      // truncated
+  EXPECT_TRUE(identifier_problem(std::string(257, 'a')));
+  EXPECT_EQ(identifier_problem(std::string(256, 'a')), std::nullopt);
+}
+
+}  // namespace
+}  // namespace llama_stack
