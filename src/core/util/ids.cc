@@ -1,6 +1,8 @@
 #include "core/util/ids.h"
 
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <random>
 
 namespace llama_stack {
@@ -37,6 +39,17 @@ std::int64_t unix_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+std::string iso8601_micros(std::int64_t unix_us) {
+  const std::time_t seconds = static_cast<std::time_t>(unix_us / 1000000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<long long>(unix_us % 1000000));
+  return buf;
 }
 
 }  // namespace llama_stack

@@ -13,5 +13,7 @@ std::string random_hex(std::size_t digits);
 std::string random_uuid4();
 // Seconds since the Unix epoch.
 std::int64_t unix_seconds();
+// Unix microseconds as ISO 8601 UTC with microseconds: "2026-12-03T12:00:00.000123Z".
+std::string iso8601_micros(std::int64_t unix_us);
 
 }  // namespace llama_stack

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "core/util/api_error.h"
+#include "core/util/ids.h"
 #include "core/util/json.h"
 
 namespace llama_stack::providers::inline_::agents {
@@ -31,14 +32,7 @@ std::string now_iso() {
       break;
     }
   }
-  const std::time_t seconds = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(us % 1000000));
-  return buf;
+  return iso8601_micros(us);
 }
 
 json::object step_start(std::string_view step_type, const std::string& step_id,

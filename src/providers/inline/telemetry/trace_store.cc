@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "core/log/log.h"
+#include "core/util/ids.h"
 
 namespace llama_stack::providers::inline_::telemetry {
 
@@ -57,14 +58,7 @@ bool may_read(const apis::TraceReadable& readable, const json::object& root_attr
 }
 
 std::string iso(std::int64_t us) {
-  const std::time_t seconds = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(us % 1000000));
-  return buf;
+  return iso8601_micros(us);
 }
 
 Db::Db(const std::string& path) {
