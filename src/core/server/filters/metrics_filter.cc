@@ -7,14 +7,23 @@
 #include "core/util/metrics.h"
 
 namespace llama_stack::server {
+namespace {
+
+// The gauge has no labels: its one series is looked up once.
+metrics::Gauge& in_flight() {
+  static metrics::Gauge& gauge = metrics::catalog().http_in_flight.with({});
+  return gauge;
+}
+
+}  // namespace
 
 FilterStatus MetricsFilter::on_request(const std::shared_ptr<Exchange>&) {
-  metrics::catalog().http_in_flight.with({}).add(1);
+  in_flight().add(1);
   return FilterStatus::kContinue;
 }
 
 void MetricsFilter::on_response(const Exchange& exchange, const ResponseSummary& summary) {
-  metrics::catalog().http_in_flight.with({}).add(-1);
+  in_flight().add(-1);
   count(exchange, summary);
 }
 
