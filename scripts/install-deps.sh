@@ -12,6 +12,7 @@ packages=(
   clang-format clang-14 libclang-rt-14-dev
   openssl curl wrk nginx-light procps
   prometheus protobuf-compiler libprotobuf-dev
+  postgresql-15 libpq-dev redis-server libhiredis-dev
 )
 # Node.js and npm: the machine image may ship its own build (which conflicts
 # with Debian's npm package); use Debian's only when none is on PATH.

@@ -21,6 +21,7 @@
 #include "core/server/routes/routes.h"
 #include "core/server/server_core.h"
 #include "core/stack.h"
+#include "core/storage/open_store.h"
 #include "core/util/metrics.h"
 
 namespace llama_stack::cli {
@@ -223,12 +224,10 @@ std::vector<std::unique_ptr<server::Filter>> build_filters(const Stack& stack, I
     server::QuotaConfig quota = *security.quota;
     std::shared_ptr<storage::KVStore> store;
     try {
-      store = storage::open_sqlite_kvstore(quota.kvstore.db_path);
+      store = storage::open_kvstore(quota.kvstore);
     } catch (const std::exception& e) {
-      throw std::runtime_error(std::string("server.quota.kvstore: ") + e.what());
-    }
-    if (quota.kvstore.namespace_) {
-      store = storage::make_namespaced_kvstore(store, *quota.kvstore.namespace_);
+      throw std::runtime_error("server.quota.kvstore (" + quota.kvstore.describe() +
+                               "): " + e.what());
     }
     auto quota_filter =
         std::make_unique<server::QuotaFilter>(std::move(quota), store, !filters.empty());

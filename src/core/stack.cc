@@ -1,5 +1,7 @@
 #include "core/stack.h"
 
+#include "core/storage/open_store.h"
+
 #include <algorithm>
 #include <set>
 
@@ -148,20 +150,21 @@ void Stack::initialize() {
   // 1. Metadata store (registry of resources).
   config::Diagnostics diagnostics;
   const std::string distro_dir = distro_dir_of(config_);
-  config::KVStoreConfig kv = config_.metadata_store.value_or(
-      config::KVStoreConfig{"sqlite", std::nullopt, distro_dir + "/kvstore.db"});
+  config::KVStoreConfig kv =
+      config_.metadata_store.value_or(config::KVStoreConfig::sqlite(distro_dir + "/kvstore.db"));
   metadata_store_path_ = kv.db_path;
   try {
-    metadata_store_ = storage::open_sqlite_kvstore(kv.db_path);
-    if (kv.namespace_) {
-      metadata_store_ = storage::make_namespaced_kvstore(metadata_store_, *kv.namespace_);
-    }
+    metadata_store_ = storage::open_kvstore(kv);
+    resources_ = std::make_unique<registry::ResourceRegistry>(metadata_store_);
+    resources_->load();
   } catch (const storage::StorageError& e) {
-    throw StartupError(std::string("metadata_store: ") + e.what());
+    throw StartupError("metadata_store (" + kv.describe() + "): " + e.what());
   }
-  resources_ = std::make_unique<registry::ResourceRegistry>(metadata_store_);
-  resources_->load();
-  LS_INFO(kCore, "metadata store: {}", kv.db_path);
+  LS_INFO(kCore, "metadata store: {}", kv.describe());
+  if (kv.refresh_interval_ms > 0) {
+    refresher_ = std::make_unique<registry::RegistryRefresher>(
+        *resources_, std::chrono::milliseconds(kv.refresh_interval_ms));
+  }
 
   // 2. Policy, audit log, rate limiter and the inference store: the routers
   //    need them.
@@ -186,24 +189,22 @@ void Stack::initialize() {
   }
   if (oauth.enable_rate_limiting) {
     try {
-      std::shared_ptr<storage::KVStore> store =
-          storage::open_sqlite_kvstore(oauth.rate_limit_store.db_path);
-      if (oauth.rate_limit_store.namespace_) {
-        store = storage::make_namespaced_kvstore(store, *oauth.rate_limit_store.namespace_);
-      }
-      rate_limiter_ = std::make_shared<security::RateLimiter>(std::move(store));
+      rate_limiter_ =
+          std::make_shared<security::RateLimiter>(storage::open_kvstore(oauth.rate_limit_store));
     } catch (const std::exception& e) {
-      throw StartupError(std::string("server.oauth.rate_limit_store: ") + e.what());
+      throw StartupError("server.oauth.rate_limit_store (" + oauth.rate_limit_store.describe() +
+                         "): " + e.what());
     }
   }
   if (config_.inference_store) {
     try {
-      inference_store_ =
-          std::make_unique<storage::InferenceStore>(config_.inference_store->db_path);
+      inference_store_ = std::make_unique<storage::InferenceStore>(
+          storage::open_sql_store(*config_.inference_store));
     } catch (const storage::StorageError& e) {
-      throw StartupError(std::string("inference_store: ") + e.what());
+      throw StartupError("inference_store (" + config_.inference_store->describe() +
+                         "): " + e.what());
     }
-    LS_INFO(kCore, "inference store: {}", config_.inference_store->db_path);
+    LS_INFO(kCore, "inference store: {}", config_.inference_store->describe());
   }
 
   // 3. Routing tables and routers, before the providers: providers get the
@@ -441,6 +442,7 @@ void Stack::register_config_resources() {
 void Stack::shutdown() noexcept {
   if (shut_down_) return;
   shut_down_ = true;
+  refresher_.reset();
   if (discovery_.joinable()) discovery_.join();
   if (vector_stores_) vector_stores_->shutdown();  // its batches use the providers
   inference_store_.reset();                        // writes what is queued

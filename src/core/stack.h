@@ -109,7 +109,8 @@ class Stack {
   std::string metadata_store_path_;
   std::shared_ptr<storage::KVStore> metadata_store_;
   std::unique_ptr<registry::ResourceRegistry> resources_;
-  std::vector<ProviderInstance> providers_;  // in creation order
+  std::unique_ptr<registry::RegistryRefresher> refresher_;  // after resources_: stops first
+  std::vector<ProviderInstance> providers_;                 // in creation order
   providers::ProviderDeps deps_;
   std::unique_ptr<routing::ModelsRoutingTable> models_;
   std::unique_ptr<routing::ShieldsRoutingTable> shields_;

@@ -106,4 +106,56 @@ std::unique_ptr<KVStore> make_memory_kvstore();
 // busy timeout, one table `kvstore(key, value, expiration)`.
 std::unique_ptr<KVStore> open_sqlite_kvstore(const std::string& db_path);
 
+// Whether `name` may name a table or column in SQL we build:
+// [A-Za-z_][A-Za-z0-9_]*, at most 63 bytes (PostgreSQL's limit).
+bool is_sql_identifier(std::string_view name);
+
+// Where a PostgreSQL server is and how to reach it (Llama Stack's postgres
+// kvstore and sql store keys, plus TLS and the pool).
+struct PostgresOptions {
+  std::string host = "localhost";
+  int port = 5432;
+  std::string db = "llamastack";
+  std::string user;
+  std::string password;
+  std::string table_name = "llamastack_kvstore";  // kvstore only
+  std::string ssl_mode;      // libpq sslmode: disable, require, verify-ca, verify-full, ...
+  std::string ca_cert_path;  // libpq sslrootcert
+  int pool_size = 4;         // connections kept open
+  int connect_timeout_seconds = 5;
+  // "postgres://user@host:port/db" (never the password), for errors and logs.
+  std::string describe() const;
+};
+
+// PostgreSQL store: table `table_name(key TEXT COLLATE "C" PRIMARY KEY,
+// value BYTEA, expiration BIGINT)`, created when absent. Every operation is
+// one statement except update/update_entry (one transaction under a
+// per-key advisory lock), so each is atomic across replicas sharing the
+// database. transaction() runs its body without an enclosing transaction:
+// each operation commits on its own. Connections are pooled; a broken one is
+// replaced on the next call, so the store recovers when the server does.
+// Throws StorageError naming the server when it cannot connect.
+std::unique_ptr<KVStore> open_postgres_kvstore(const PostgresOptions& options);
+
+struct RedisOptions {
+  std::string host = "localhost";
+  int port = 6379;
+  std::string username;  // ACL user (Redis 6+); empty → the default user
+  std::string password;
+  int database = 0;
+  int pool_size = 4;
+  int timeout_ms = 5000;  // connect and per-command
+  // Sorted sets that index keys (for range/scan_prefix) and expirations.
+  std::string index_key = "llama_stack:kvstore:index";
+  std::string expiry_key = "llama_stack:kvstore:expiry";
+  std::string describe() const;  // "redis://host:port/database"
+};
+
+// Redis store. Values are plain Redis strings under their own keys, with
+// Redis expirations; two sorted sets index them for ordered range scans.
+// set/remove/increment are single Lua scripts; update/update_entry are
+// optimistic transactions (WATCH/MULTI/EXEC, retried on conflict), so each
+// is atomic across replicas. transaction() runs its body as is.
+std::unique_ptr<KVStore> open_redis_kvstore(const RedisOptions& options);
+
 }  // namespace llama_stack::storage

@@ -1,6 +1,7 @@
 #include "core/config/stack_config.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 
 #include "core/registry/apis.h"
@@ -215,25 +216,166 @@ std::string config_dir() {
   return expand_user("~/.llama");
 }
 
+namespace {
+
+constexpr std::string_view kSslModes[] = {"disable", "allow",     "prefer",
+                                          "require", "verify-ca", "verify-full"};
+
+// Llama Stack's postgres keys (host, port, db, user, password, table_name)
+// plus ssl_mode, ca_cert_path and pool_size.
+storage::PostgresOptions parse_postgres(MapReader& reader, Diagnostics& diagnostics, bool kvstore) {
+  storage::PostgresOptions pg;
+  pg.host = reader.string_or("host", pg.host);
+  pg.port = static_cast<int>(reader.integer("port", 1, 65535).value_or(pg.port));
+  pg.db = reader.string_or("db", pg.db);
+  pg.user = reader.string_or("user", "");
+  pg.password = reader.string_or("password", "");
+  if (kvstore) {
+    pg.table_name = reader.string_or("table_name", pg.table_name);
+    if (!storage::is_sql_identifier(pg.table_name)) {
+      diagnostics.error(*reader.node("table_name"),
+                        "table_name must be an SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 63 "
+                        "characters), got '" +
+                            pg.table_name + "'");
+    }
+  }
+  if (const ConfigNode* n = reader.node("ssl_mode"); n != nullptr && !n->is_null()) {
+    pg.ssl_mode = n->scalar;
+    if (std::find(std::begin(kSslModes), std::end(kSslModes), pg.ssl_mode) == std::end(kSslModes)) {
+      diagnostics.error(*n,
+                        "ssl_mode must be one of disable, allow, prefer, require, verify-ca, "
+                        "verify-full; got '" +
+                            pg.ssl_mode + "'");
+    }
+  }
+  pg.ca_cert_path = reader.path("ca_cert_path").value_or("");
+  pg.pool_size = static_cast<int>(reader.integer("pool_size", 1, 64).value_or(pg.pool_size));
+  pg.connect_timeout_seconds = static_cast<int>(
+      reader.integer("connect_timeout_seconds", 1, 300).value_or(pg.connect_timeout_seconds));
+  return pg;
+}
+
+// redis://[[user]:password@]host[:port][/database]
+bool parse_redis_url(std::string_view url, storage::RedisOptions& redis, std::string& error) {
+  if (url.starts_with("rediss://")) {
+    error =
+        "rediss:// (TLS) is not available in this build: Debian 12's hiredis 0.14 has no TLS; "
+        "reach Redis over a private network or a TLS tunnel";
+    return false;
+  }
+  if (!url.starts_with("redis://")) {
+    error = "url must start with redis://";
+    return false;
+  }
+  url.remove_prefix(8);
+  if (const auto at = url.rfind('@'); at != std::string_view::npos) {
+    std::string_view credentials = url.substr(0, at);
+    url.remove_prefix(at + 1);
+    if (const auto colon = credentials.find(':'); colon != std::string_view::npos) {
+      redis.username = std::string(credentials.substr(0, colon));
+      redis.password = std::string(credentials.substr(colon + 1));
+    } else {
+      redis.password = std::string(credentials);
+    }
+  }
+  std::string_view host_port = url.substr(0, url.find('/'));
+  if (const auto slash = url.find('/'); slash != std::string_view::npos) {
+    std::string_view db = url.substr(slash + 1);
+    int value = 0;
+    if (!db.empty()) {
+      auto [end, ec] = std::from_chars(db.data(), db.data() + db.size(), value);
+      if (ec != std::errc() || end != db.data() + db.size() || value < 0) {
+        error = "the database in the url must be a number";
+        return false;
+      }
+    }
+    redis.database = value;
+  }
+  if (const auto colon = host_port.rfind(':'); colon != std::string_view::npos) {
+    int port = 0;
+    std::string_view p = host_port.substr(colon + 1);
+    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+    if (ec != std::errc() || end != p.data() + p.size() || port < 1 || port > 65535) {
+      error = "the port in the url must be 1-65535";
+      return false;
+    }
+    redis.port = port;
+    host_port = host_port.substr(0, colon);
+  }
+  if (!host_port.empty()) redis.host = std::string(host_port);
+  return true;
+}
+
+}  // namespace
+
+std::string KVStoreConfig::describe() const {
+  if (type == "postgres") return postgres.describe() + " (table " + postgres.table_name + ")";
+  if (type == "redis") return redis.describe();
+  return "sqlite:" + db_path;
+}
+
+std::string SqlStoreConfig::describe() const {
+  return type == "postgres" ? postgres.describe() : "sqlite:" + db_path;
+}
+
 KVStoreConfig parse_kvstore_config(const ConfigNode& node, Diagnostics& diagnostics,
                                    const std::string& default_db_path) {
   KVStoreConfig kv;
   MapReader reader(node, diagnostics);
   kv.type = reader.string_or("type", "sqlite");
   kv.namespace_ = reader.string("namespace");
+  kv.refresh_interval_ms =
+      reader.integer("refresh_interval_ms", 0, 3600000).value_or(kv.refresh_interval_ms);
   if (kv.type == "sqlite") {
     kv.db_path = reader.path("db_path").value_or(default_db_path);
-  } else if (kv.type == "postgres" || kv.type == "redis" || kv.type == "mongodb") {
-    reader.accept(
-        {"host", "port", "db", "user", "password", "table_name", "collection_name", "db_path"});
-    diagnostics.error(node, "kvstore type '" + kv.type +
-                                "' is a known Llama Stack store, not available in this build "
-                                "(supported: sqlite)");
+  } else if (kv.type == "postgres") {
+    kv.postgres = parse_postgres(reader, diagnostics, true);
+  } else if (kv.type == "redis") {
+    if (const ConfigNode* url = reader.node("url"); url != nullptr && !url->is_null()) {
+      std::string error;
+      if (!parse_redis_url(url->scalar, kv.redis, error)) diagnostics.error(*url, error);
+    }
+    kv.redis.host = reader.string_or("host", kv.redis.host);
+    kv.redis.port = static_cast<int>(reader.integer("port", 1, 65535).value_or(kv.redis.port));
+    kv.redis.username = reader.string_or("username", kv.redis.username);
+    kv.redis.password = reader.string_or("password", kv.redis.password);
+    kv.redis.database =
+        static_cast<int>(reader.integer("database", 0, 1 << 20).value_or(kv.redis.database));
+    kv.redis.pool_size =
+        static_cast<int>(reader.integer("pool_size", 1, 64).value_or(kv.redis.pool_size));
+    if (const ConfigNode* tls = reader.node("tls"); tls != nullptr && tls->scalar == "true") {
+      diagnostics.error(*tls,
+                        "redis tls is not available in this build: Debian 12's hiredis 0.14 has no "
+                        "TLS; reach Redis over a private network or a TLS tunnel");
+    }
+  } else if (kv.type == "mongodb") {
+    reader.accept({"host", "port", "db", "user", "password", "collection_name", "db_path"});
+    diagnostics.error(node,
+                      "kvstore type 'mongodb' is a known Llama Stack store, not available in "
+                      "this build (supported: sqlite, postgres, redis)");
   } else {
-    diagnostics.error(node, "unknown kvstore type '" + kv.type + "' (supported: sqlite)");
+    diagnostics.error(
+        node, "unknown kvstore type '" + kv.type + "' (supported: sqlite, postgres, redis)");
   }
   reader.finish();
   return kv;
+}
+
+SqlStoreConfig parse_sql_store_config(const ConfigNode& node, Diagnostics& diagnostics,
+                                      const std::string& default_db_path) {
+  MapReader store(node, diagnostics);
+  SqlStoreConfig sql;
+  sql.type = store.string_or("type", "sqlite");
+  if (sql.type == "sqlite") {
+    sql.db_path = store.path("db_path").value_or(default_db_path);
+  } else if (sql.type == "postgres") {
+    sql.postgres = parse_postgres(store, diagnostics, false);
+  } else {
+    diagnostics.error(node,
+                      "unknown sql store type '" + sql.type + "' (supported: sqlite, postgres)");
+  }
+  store.finish();
+  return sql;
 }
 
 StackRunConfig parse_stack_config(const ConfigNode& root, Diagnostics& diagnostics) {
@@ -271,21 +413,8 @@ StackRunConfig parse_stack_config(const ConfigNode& root, Diagnostics& diagnosti
     config.metadata_store = parse_kvstore_config(*n, diagnostics, distro_dir + "/kvstore.db");
   }
   if (const ConfigNode* n = reader.node("inference_store"); n != nullptr && !n->is_null()) {
-    MapReader store(*n, diagnostics);
-    SqlStoreConfig sql;
-    sql.type = store.string_or("type", "sqlite");
-    if (sql.type == "sqlite") {
-      sql.db_path = store.path("db_path").value_or(distro_dir + "/inference_store.db");
-    } else if (sql.type == "postgres") {
-      store.accept({"host", "port", "db", "user", "password", "db_path"});
-      diagnostics.error(*n,
-                        "sql store type 'postgres' is a known Llama Stack store, not available in "
-                        "this build (supported: sqlite)");
-    } else {
-      diagnostics.error(*n, "unknown sql store type '" + sql.type + "' (supported: sqlite)");
-    }
-    store.finish();
-    config.inference_store = sql;
+    config.inference_store =
+        parse_sql_store_config(*n, diagnostics, distro_dir + "/inference_store.db");
   }
 
   config.models = parse_list<ModelInput>(reader, "models", diagnostics, [&](MapReader& r) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "llama_stack/storage/kvstore.h"
+
 namespace llama_stack::config {
 
 struct ProviderEntry {
@@ -23,15 +25,28 @@ struct ProviderEntry {
 
 // Key-value store config (metadata_store, quota.kvstore, provider kvstores).
 struct KVStoreConfig {
-  std::string type = "sqlite";  // sqlite (postgres, redis: recognised, not in this build)
+  std::string type = "sqlite";  // sqlite | postgres | redis
   std::optional<std::string> namespace_;
-  std::string db_path;  // sqlite
+  std::string db_path;                // sqlite
+  storage::PostgresOptions postgres;  // postgres
+  storage::RedisOptions redis;        // redis
+  // Registry only: how often a replica looks for changes others made (ms; 0 = never).
+  std::int64_t refresh_interval_ms = 1000;
+  // "sqlite:<path>", "postgres://user@host:port/db" or "redis://host:port/db".
+  std::string describe() const;
+  static KVStoreConfig sqlite(std::string db_path) {
+    KVStoreConfig c;
+    c.db_path = std::move(db_path);
+    return c;
+  }
 };
 
-// SQL store config (inference_store).
+// SQL store config (inference_store, files metadata_store).
 struct SqlStoreConfig {
-  std::string type = "sqlite";
+  std::string type = "sqlite";  // sqlite | postgres
   std::string db_path;
+  storage::PostgresOptions postgres;
+  std::string describe() const;
 };
 
 struct ModelInput {
@@ -165,6 +180,9 @@ struct StackRunConfig {
 };
 
 // Parses a KVStore config map at `node`.
+// Parses a SQL store config map at `node` (sqlite, postgres).
+SqlStoreConfig parse_sql_store_config(const ConfigNode& node, Diagnostics& diagnostics,
+                                      const std::string& default_db_path);
 KVStoreConfig parse_kvstore_config(const ConfigNode& node, Diagnostics& diagnostics,
                                    const std::string& default_db_path);
 

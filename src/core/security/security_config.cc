@@ -27,8 +27,7 @@ OAuthSettings parse_oauth_settings(const config::ConfigNode* node, config::Diagn
   s.tier_scopes = {{"enterprise_access", "enterprise"},
                    {"premium_access", "premium"},
                    {"basic_access", "basic"}};
-  s.rate_limit_store =
-      config::KVStoreConfig{"sqlite", std::nullopt, default_store_dir + "/rate_limits.db"};
+  s.rate_limit_store = config::KVStoreConfig::sqlite(default_store_dir + "/rate_limits.db");
   if (node != nullptr && !node->is_null()) {
     s.configured = true;
     config::MapReader r(*node, diagnostics);

@@ -20,6 +20,8 @@
 #include <variant>
 #include <vector>
 
+#include "llama_stack/storage/kvstore.h"
+
 namespace llama_stack::storage {
 
 // NULL, an integer, a real or text (JSON is stored as text).
@@ -76,5 +78,9 @@ bool sql_is_null(const SqlRow& row, std::string_view column);
 
 // SQLite (WAL): the file is created with its parent folders. Throws StorageError.
 std::shared_ptr<SqlStore> open_sqlite_sql_store(const std::string& db_path);
+
+// PostgreSQL (pooled connections; reconnects after the server restarts).
+// Throws StorageError naming the server when it cannot connect.
+std::shared_ptr<SqlStore> open_postgres_sql_store(const PostgresOptions& options);
 
 }  // namespace llama_stack::storage

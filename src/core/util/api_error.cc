@@ -18,7 +18,10 @@ ApiError to_api_error(std::exception_ptr error, std::string_view where) {
   } catch (const JsonSyntaxError& e) {
     return ApiError::bad_request(e.what());
   } catch (const storage::StorageError& e) {
-    return ApiError::unavailable(std::string("Storage unavailable: ") + e.what());
+    // A store that is down (a database restarting) usually is back soon.
+    ApiError unavailable = ApiError::unavailable(std::string("Storage unavailable: ") + e.what());
+    unavailable.with_header("retry-after", "5");
+    return unavailable;
   } catch (const std::bad_alloc&) {
     return ApiError::unavailable("Server out of memory");
   } catch (const std::exception& e) {

@@ -285,10 +285,72 @@ TEST(StackConfig, UnsupportedVersionAndKvstoreTypes) {
 version: 3
 image_name: x
 providers: {}
-metadata_store: {type: postgres, user: u}
+metadata_store: {type: mongodb, host: h}
 )");
   EXPECT_TRUE(has_error(p.diagnostics, "version", "unsupported config version"));
   EXPECT_TRUE(has_error(p.diagnostics, "metadata_store", "not available in this build"));
+}
+
+TEST(StackConfig, PostgresAndRedisStores) {
+  Parsed p = parse(R"(
+version: 2
+image_name: x
+providers: {}
+metadata_store: {type: postgres, host: db.internal, port: "6543", db: ls, user: u, password: p,
+                 table_name: registry_kv, ssl_mode: verify-full, ca_cert_path: /etc/ca.pem,
+                 pool_size: 8, namespace: reg}
+inference_store: {type: postgres, host: db.internal, user: u, password: p}
+)");
+  ASSERT_FALSE(p.diagnostics.has_errors()) << report(p.diagnostics);
+  const auto& kv = *p.config.metadata_store;
+  EXPECT_EQ(kv.type, "postgres");
+  EXPECT_EQ(kv.postgres.host, "db.internal");
+  EXPECT_EQ(kv.postgres.port, 6543);
+  EXPECT_EQ(kv.postgres.db, "ls");
+  EXPECT_EQ(kv.postgres.table_name, "registry_kv");
+  EXPECT_EQ(kv.postgres.ssl_mode, "verify-full");
+  EXPECT_EQ(kv.postgres.ca_cert_path, "/etc/ca.pem");
+  EXPECT_EQ(kv.postgres.pool_size, 8);
+  EXPECT_EQ(kv.namespace_, "reg");
+  EXPECT_EQ(kv.describe(), "postgres://u@db.internal:6543/ls (table registry_kv)");
+  EXPECT_EQ(p.config.inference_store->type, "postgres");
+  EXPECT_EQ(p.config.inference_store->postgres.port, 5432);
+
+  Parsed r = parse(R"(
+version: 2
+image_name: x
+providers: {}
+metadata_store: {type: redis, url: "redis://user:pw@cache:6380/2"}
+)");
+  ASSERT_FALSE(r.diagnostics.has_errors()) << report(r.diagnostics);
+  const auto& redis = r.config.metadata_store->redis;
+  EXPECT_EQ(redis.host, "cache");
+  EXPECT_EQ(redis.port, 6380);
+  EXPECT_EQ(redis.database, 2);
+  EXPECT_EQ(redis.username, "user");
+  EXPECT_EQ(redis.password, "pw");
+  EXPECT_EQ(r.config.metadata_store->describe(), "redis://cache:6380/2");
+}
+
+TEST(StackConfig, BadSharedStoreSettingsAreErrors) {
+  Parsed p = parse(R"(
+version: 2
+image_name: x
+providers: {}
+metadata_store: {type: postgres, table_name: "kv; DROP TABLE x", ssl_mode: sometimes, port: 70000}
+inference_store: {type: redis}
+)");
+  EXPECT_TRUE(has_error(p.diagnostics, "metadata_store.table_name", "SQL identifier"));
+  EXPECT_TRUE(has_error(p.diagnostics, "metadata_store.ssl_mode", "ssl_mode must be one of"));
+  EXPECT_TRUE(has_error(p.diagnostics, "metadata_store.port", "out of range"));
+  EXPECT_TRUE(has_error(p.diagnostics, "inference_store", "unknown sql store type 'redis'"));
+  Parsed t = parse(R"(
+version: 2
+image_name: x
+providers: {}
+metadata_store: {type: redis, url: "rediss://cache:6380"}
+)");
+  EXPECT_TRUE(has_error(t.diagnostics, "metadata_store.url", "TLS"));
 }
 
 TEST(StackConfig, NonMappingDocumentIsAnError) {

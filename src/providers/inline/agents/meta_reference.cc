@@ -8,6 +8,7 @@
 #include "core/config/config_node.h"
 #include "core/config/stack_config.h"
 #include "core/log/log.h"
+#include "core/storage/open_store.h"
 #include "core/util/api_error.h"
 #include "core/util/ids.h"
 #include "core/util/json.h"
@@ -33,11 +34,11 @@ struct MetaReferenceConfig {
     MetaReferenceConfig c;
     MapReader r(node, diagnostics);
     const ConfigNode* kv = r.node("persistence_store");
-    c.persistence_store = kv != nullptr && !kv->is_null()
-                              ? config::parse_kvstore_config(
-                                    *kv, diagnostics, config::config_dir() + "/agents_store.db")
-                              : config::KVStoreConfig{"sqlite", std::nullopt,
-                                                      config::config_dir() + "/agents_store.db"};
+    c.persistence_store =
+        kv != nullptr && !kv->is_null()
+            ? config::parse_kvstore_config(*kv, diagnostics,
+                                           config::config_dir() + "/agents_store.db")
+            : config::KVStoreConfig::sqlite(config::config_dir() + "/agents_store.db");
     r.node("responses_store");  // the Responses API's store (later versions): accepted
     c.documents.allow_private_urls =
         r.boolean("allow_private_urls").value_or(c.documents.allow_private_urls);
@@ -155,11 +156,7 @@ class MetaReferenceAgents final : public AgentsProvider {
       : context_(std::move(context)), config_(std::move(config)) {}
 
   void initialize() override {
-    std::shared_ptr<storage::KVStore> kv =
-        storage::open_sqlite_kvstore(config_.persistence_store.db_path);
-    if (config_.persistence_store.namespace_) {
-      kv = storage::make_namespaced_kvstore(kv, *config_.persistence_store.namespace_);
-    }
+    std::shared_ptr<storage::KVStore> kv = storage::open_kvstore(config_.persistence_store);
     store_ = std::make_unique<AgentStore>(kv);
     http::ClientOptions options;
     options.read_timeout = std::chrono::seconds(config_.documents.fetch_timeout_seconds);
@@ -170,7 +167,7 @@ class MetaReferenceAgents final : public AgentsProvider {
         *context_.deps, std::move(kv), http::HttpClient::create(*context_.runtime, mcp_options),
         context_.provider_id);
     LS_INFO(kAgents, "{} (inline::meta-reference): {} agent(s) in {}", context_.provider_id,
-            store_->agents().size(), config_.persistence_store.db_path);
+            store_->agents().size(), config_.persistence_store.describe());
   }
 
   void shutdown() noexcept override {

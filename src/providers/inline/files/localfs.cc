@@ -12,7 +12,7 @@
 #include "core/config/config_node.h"
 #include "core/config/stack_config.h"
 #include "core/log/log.h"
-#include "core/storage/sql_store.h"
+#include "core/storage/open_store.h"
 #include "core/util/api_error.h"
 #include "core/util/ids.h"
 #include "llama_stack/async/thread_pool.h"
@@ -29,7 +29,7 @@ constexpr const char* kTable = "openai_files";
 
 struct LocalfsConfig {
   std::string storage_dir;
-  std::string metadata_db;
+  config::SqlStoreConfig metadata;
   std::int64_t ttl_secs = 365 * 24 * 3600;
 
   static LocalfsConfig parse(const ConfigNode& node, Diagnostics& diagnostics) {
@@ -39,20 +39,12 @@ struct LocalfsConfig {
     if (c.storage_dir.empty()) {
       diagnostics.error(node.location, node.path + ".storage_dir", "required key is missing");
     }
+    const std::string default_db =
+        (c.storage_dir.empty() ? config::config_dir() : c.storage_dir) + "/files_metadata.db";
     if (const ConfigNode* m = r.node("metadata_store"); m != nullptr && m->is_map()) {
-      MapReader mr(*m, diagnostics);
-      const std::string type = mr.string_or("type", "sqlite");
-      if (type != "sqlite") {
-        diagnostics.error(*m, "metadata_store type '" + type +
-                                  "' is not available in this build "
-                                  "(supported: sqlite)");
-      }
-      c.metadata_db = mr.path("db_path").value_or("");
-      mr.finish();
-    }
-    if (c.metadata_db.empty()) {
-      c.metadata_db =
-          (c.storage_dir.empty() ? config::config_dir() : c.storage_dir) + "/files_metadata.db";
+      c.metadata = config::parse_sql_store_config(*m, diagnostics, default_db);
+    } else {
+      c.metadata.db_path = default_db;
     }
     c.ttl_secs = r.integer("ttl_secs", 1, std::int64_t{100} * 365 * 24 * 3600).value_or(c.ttl_secs);
     r.finish();
@@ -90,7 +82,7 @@ class LocalFiles final : public FilesProvider {
 
   void initialize() override {
     fs::create_directories(config_.storage_dir);
-    store_ = storage::open_sqlite_sql_store(config_.metadata_db);
+    store_ = storage::open_sql_store(config_.metadata);
     store_->create_table(kTable, {{"id", storage::SqlType::kText, true},
                                   {"filename", storage::SqlType::kText},
                                   {"purpose", storage::SqlType::kText},
@@ -100,7 +92,7 @@ class LocalFiles final : public FilesProvider {
                                   {"owner", storage::SqlType::kJson}});
     store_->create_index(kTable, "openai_files_created", {"created_at"});
     LS_INFO(kCore, "{} (inline::localfs): files in {}, metadata in {}", context_.provider_id,
-            config_.storage_dir, config_.metadata_db);
+            config_.storage_dir, config_.metadata.describe());
   }
 
   async::Task<apis::FileObject> store_file(const apis::CallContext& context,

@@ -23,6 +23,7 @@
 #include "core/config/config_node.h"
 #include "core/config/stack_config.h"
 #include "core/log/log.h"
+#include "core/storage/open_store.h"
 #include "core/util/api_error.h"
 #include "llama_stack/async/thread_pool.h"
 #include "llama_stack/providers/provider.h"
@@ -121,11 +122,7 @@ class FaissVectorIO final : public VectorIOProvider {
       : context_(std::move(context)), config_(std::move(config)) {}
 
   void initialize() override {
-    std::shared_ptr<storage::KVStore> store = storage::open_sqlite_kvstore(config_.kvstore.db_path);
-    if (config_.kvstore.namespace_) {
-      store = storage::make_namespaced_kvstore(store, *config_.kvstore.namespace_);
-    }
-    store_ = std::move(store);
+    store_ = storage::open_kvstore(config_.kvstore);
     std::size_t total = 0;
     for (const auto& [key, value] : store_->scan_prefix(kDbPrefix)) {
       const std::string id = key.substr(kDbPrefix.size());
