@@ -4,6 +4,7 @@
 // recovery by itself, nothing lost.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 
 import { startServer, makeTmpDir, removeTmpDir } from '../clients/lib/server.mjs';
 import { startIdentityServer, ISSUER } from '../clients/lib/identity_server.mjs';
@@ -34,10 +35,15 @@ const store = (kind, ns) =>
 const config = ({ ns, quota = null, rateLimit = null, registry = 'postgres' }) => `
 version: 2
 image_name: replicas-test
-apis: [inference]
+apis: [inference, vector_io]
 providers:
   inference:
   - {provider_id: ollama, provider_type: remote::ollama, config: {url: "${fake.baseUrl}"}}
+  - {provider_id: vllm, provider_type: remote::vllm, config: {url: "${fake.baseUrl}/v1"}}
+  vector_io:
+  - provider_id: faiss
+    provider_type: inline::faiss
+    config: {kvstore: ${postgresStore(pg, `, table_name: faiss_${ns}`)}}
 metadata_store: ${
   registry === 'postgres'
     ? postgresStore(pg, `, table_name: registry_${ns}, refresh_interval_ms: 200`)
@@ -45,6 +51,7 @@ metadata_store: ${
 }
 models:
 - {model_id: llama3.2:3b, provider_id: ollama}
+- {model_id: bow-embed, provider_id: vllm, model_type: embedding, metadata: {embedding_dimension: 64}}
 server:
   auth:
     provider_type: oauth2_token
@@ -176,6 +183,85 @@ for (const registry of ['postgres', 'redis']) {
     }
   });
 }
+
+test('faiss on a shared kvstore: chunks inserted on either replica are searched on both', async () => {
+  const cluster = await replicas(config({ ns: 'faiss' }));
+  const [a, b] = cluster.servers;
+  const token = idp.sign({ sub: 'librarian' });
+  const post = (server, pathname, body) => call(server, token, { pathname, body });
+  try {
+    const db = await post(a, '/v1/vector-dbs', {
+      vector_db_id: 'shared-docs', embedding_model: 'bow-embed', embedding_dimension: 64, provider_id: 'faiss',
+    });
+    assert.equal(db.status, 200, db.text);
+    const insert = await post(a, '/v1/vector-io/insert', {
+      vector_db_id: 'shared-docs',
+      chunks: [
+        { content: 'Rust has a borrow checker for memory safety', metadata: { document_id: 'rust' } },
+        { content: 'Sourdough bread rises with a wild yeast starter', metadata: { document_id: 'bread' } },
+      ],
+    });
+    assert.equal(insert.status, 200, insert.text);
+    const search = async (server) => {
+      const r = await post(server, '/v1/vector-io/query', { vector_db_id: 'shared-docs', query: 'borrow checker memory' });
+      return r.status === 200 ? JSON.parse(r.text).chunks.map((c) => c.metadata.document_id) : [];
+    };
+    await eventually(async () => (await search(b))[0] === 'rust', 'replica b finds the chunk inserted on a');
+    // Both replicas insert at once: no chunk overwrites another's.
+    const more = await Promise.all(
+      [a, b].map((server, i) =>
+        post(server, '/v1/vector-io/insert', {
+          vector_db_id: 'shared-docs',
+          chunks: [{ content: `Risotto number ${i} needs arborio rice`, metadata: { document_id: `risotto-${i}` } }],
+        }),
+      ),
+    );
+    assert.ok(more.every((r) => r.status === 200));
+    for (const server of [a, b]) {
+      await eventually(async () => {
+        const r = await post(server, '/v1/vector-io/query', {
+          vector_db_id: 'shared-docs', query: 'risotto arborio rice', params: { max_chunks: 10 },
+        });
+        const ids = JSON.parse(r.text).chunks.map((c) => c.metadata.document_id);
+        return ids.includes('risotto-0') && ids.includes('risotto-1') && ids.includes('bread');
+      }, 'every chunk on every replica');
+    }
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('the postgres-redis distribution starts against PostgreSQL and Redis', async () => {
+  const yaml = readFileSync(new URL('../../distributions/postgres-redis/run.yaml', import.meta.url), 'utf8');
+  const env = {
+    POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(pg.port), POSTGRES_USER: 'llama', POSTGRES_PASSWORD: 'secret',
+    POSTGRES_DB: 'llamastack', POSTGRES_SSL_MODE: 'disable',
+    REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redis.port), REDIS_PASSWORD: redis.password,
+    OLLAMA_URL: fake.baseUrl,
+  };
+  const dirs = [await makeTmpDir(), await makeTmpDir()];
+  const servers = [];
+  try {
+    for (const tmpDir of dirs) {
+      servers.push(await startServer(yaml, { tmpDir, env: { ...env, SQLITE_STORE_DIR: tmpDir, FILES_DIR: `${tmpDir}/files` } }));
+    }
+    const [a, b] = servers;
+    for (const server of servers) {
+      const providers = await (await fetch(`${server.baseUrl}/v1/providers`)).json();
+      assert.ok(providers.data.some((p) => p.api === 'vector_io' && p.provider_id === 'faiss'));
+    }
+    const registered = await fetch(`${a.baseUrl}/v1/models`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model_id: 'distro-model', provider_id: 'ollama', provider_model_id: 'llama3.2:3b' }),
+    });
+    assert.equal(registered.status, 200, await registered.text());
+    await eventually(async () => (await fetch(`${b.baseUrl}/v1/models/distro-model`)).status === 200, 'shared registry');
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()));
+    await Promise.all(dirs.map((d) => removeTmpDir(d)));
+  }
+});
 
 test('a database restart mid-run: 503 with Retry-After while down, then recovery with nothing lost', async () => {
   const cluster = await replicas(

@@ -42,6 +42,11 @@ using Label = faiss::Index::idx_t;  // faiss 1.7.3 (Debian 12) has no faiss::idx
 
 constexpr std::string_view kDbPrefix = "faiss_index:v3::";
 constexpr std::string_view kChunkPrefix = "faiss_chunk:v1::";
+// Shared kvstores (postgres, redis): per vector DB, a counter bumped by every
+// insert and delete, so other replicas notice and reload; and the next chunk
+// sequence number, allocated atomically so replicas never write the same key.
+constexpr std::string_view kVersionPrefix = "faiss_version:v1::";
+constexpr std::string_view kSeqPrefix = "faiss_seq:v1::";
 
 struct FaissConfig {
   config::KVStoreConfig kvstore;
@@ -94,6 +99,8 @@ struct Collection {
   std::size_t stale = 0;
   std::uint64_t next_seq = 1;
   utils::KeywordIndex keywords;
+  // Shared kvstores: the store's change counter this copy reflects.
+  std::int64_t version = -1;
   std::shared_mutex mutex;
 };
 
@@ -123,6 +130,7 @@ class FaissVectorIO final : public VectorIOProvider {
 
   void initialize() override {
     store_ = storage::open_kvstore(config_.kvstore);
+    shared_ = config_.kvstore.type != "sqlite";
     std::size_t total = 0;
     for (const auto& [key, value] : store_->scan_prefix(kDbPrefix)) {
       const std::string id = key.substr(kDbPrefix.size());
@@ -136,29 +144,22 @@ class FaissVectorIO final : public VectorIOProvider {
                 context_.provider_id, key);
         continue;
       }
-      auto collection = make_collection(db.embedding_dimension);
-      std::vector<apis::Chunk> restored;
-      std::vector<std::uint64_t> seqs;
-      const std::string prefix = std::string(kChunkPrefix) + id + "::";
-      for (const auto& [chunk_key, stored] : store_->scan_prefix(prefix)) {
-        std::uint64_t seq = 0;
-        const std::string_view digits = std::string_view(chunk_key).substr(prefix.size());
-        std::from_chars(digits.data(), digits.data() + digits.size(), seq);
-        try {
-          restored.push_back(utils::decode_stored_chunk(stored));
-          seqs.push_back(seq);
-        } catch (const std::exception& e) {
-          LS_WARN(kCore, "{}: unreadable chunk '{}' skipped: {}", context_.provider_id, chunk_key,
-                  e.what());
-        }
+      const std::int64_t version = shared_ ? stored_version(id) : -1;  // before the scan
+      auto collection = load_collection(id, db.embedding_dimension);
+      collection->version = version;
+      if (shared_) {
+        // Chunks written before the shared sequence counter existed.
+        const std::string seq_key = std::string(kSeqPrefix) + id;
+        const std::int64_t next = store_->increment(seq_key, 0) + 1;
+        const auto wanted = static_cast<std::int64_t>(collection->next_seq);
+        if (next < wanted) store_->increment(seq_key, wanted - next);
       }
-      add_to(*collection, restored, seqs);
       total += collection->chunks.size();
       collections_[id] = std::move(collection);
     }
     LS_INFO(kCore, "{} (inline::faiss, {}): {} vector database(s), {} chunk(s) in {}",
             context_.provider_id, config_.index, collections_.size(), total,
-            config_.kvstore.db_path);
+            config_.kvstore.describe());
   }
 
   void shutdown() noexcept override {
@@ -208,14 +209,20 @@ class FaissVectorIO final : public VectorIOProvider {
 
   async::Task<void> insert_chunks(const apis::CallContext& context, const apis::VectorDB& vector_db,
                                   std::vector<apis::Chunk> chunks) override {
-    std::shared_ptr<Collection> collection = find(vector_db);
     auto work = async::offload<void>(context.executor, workers(), [&] {
+      std::shared_ptr<Collection> collection = current(vector_db);
       std::unique_lock lock(collection->mutex);
       std::vector<std::uint64_t> seqs;
-      // One kvstore transaction: the chunks land together or not at all.
+      std::uint64_t first = collection->next_seq;
+      if (shared_ && !chunks.empty()) {
+        const auto n = static_cast<std::int64_t>(chunks.size());
+        first = static_cast<std::uint64_t>(
+            store_->increment(std::string(kSeqPrefix) + vector_db.identifier, n) - n + 1);
+      }
+      // One kvstore transaction (SQLite): the chunks land together or not at all.
       store_->transaction([&] {
         for (auto& chunk : chunks) {
-          const std::uint64_t seq = collection->next_seq + seqs.size();
+          const std::uint64_t seq = first + seqs.size();
           if (auto old = collection->chunks.find(chunk.id); old != collection->chunks.end()) {
             store_->remove(seq_key(vector_db.identifier, old->second.seq));
           }
@@ -224,14 +231,15 @@ class FaissVectorIO final : public VectorIOProvider {
         }
       });
       add_to(*collection, chunks, seqs);
+      bump_version(vector_db.identifier, *collection);
     });
     co_await work;
   }
 
   async::Task<void> delete_chunks(const apis::CallContext& context, const apis::VectorDB& vector_db,
                                   std::vector<std::string> chunk_ids) override {
-    std::shared_ptr<Collection> collection = find(vector_db);
     auto work = async::offload<void>(context.executor, workers(), [&] {
+      std::shared_ptr<Collection> collection = current(vector_db);
       std::unique_lock lock(collection->mutex);
       std::vector<std::string> found;
       store_->transaction([&] {
@@ -250,6 +258,7 @@ class FaissVectorIO final : public VectorIOProvider {
         collection->keywords.remove(id);
         collection->chunks.erase(it);
       }
+      if (!found.empty()) bump_version(vector_db.identifier, *collection);
     });
     co_await work;
   }
@@ -257,8 +266,8 @@ class FaissVectorIO final : public VectorIOProvider {
   async::Task<std::vector<apis::Chunk>> list_chunks(const apis::CallContext& context,
                                                     const apis::VectorDB& vector_db,
                                                     apis::ChunkFilter keep) override {
-    std::shared_ptr<Collection> collection = find(vector_db);
     auto work = async::offload<std::vector<apis::Chunk>>(context.executor, workers(), [&] {
+      std::shared_ptr<Collection> collection = current(vector_db);
       std::shared_lock lock(collection->mutex);
       std::vector<const Collection::Stored*> kept;
       for (const auto& [id, stored] : collection->chunks) {
@@ -277,9 +286,10 @@ class FaissVectorIO final : public VectorIOProvider {
   async::Task<apis::QueryChunksResponse> query_chunks(const apis::CallContext& context,
                                                       const apis::VectorDB& vector_db,
                                                       apis::VectorQuery query) override {
-    std::shared_ptr<Collection> collection = find(vector_db);
-    auto work = async::offload<apis::QueryChunksResponse>(
-        context.executor, workers(), [&]() { return search(*collection, query); });
+    auto work = async::offload<apis::QueryChunksResponse>(context.executor, workers(), [&]() {
+      std::shared_ptr<Collection> collection = current(vector_db);
+      return search(*collection, query);
+    });
     co_return co_await work;
   }
 
@@ -304,17 +314,79 @@ class FaissVectorIO final : public VectorIOProvider {
     return c;
   }
 
-  std::shared_ptr<Collection> find(const apis::VectorDB& vector_db) {
-    std::lock_guard lock(collections_mutex_);
-    auto it = collections_.find(vector_db.identifier);
-    if (it == collections_.end()) {
-      // Known to the registry but not here (e.g. the kvstore was replaced).
-      it =
-          collections_.emplace(vector_db.identifier, make_collection(vector_db.embedding_dimension))
-              .first;
-      store_->set(std::string(kDbPrefix) + vector_db.identifier, to_json(vector_db.to_json()));
+  // The collection of `vector_db`, up to date. Runs on a worker thread: it
+  // may read the kvstore. With a shared kvstore, another replica may have
+  // changed the chunks: when the store's change counter differs from the one
+  // this copy reflects, the collection is reloaded from the store.
+  std::shared_ptr<Collection> current(const apis::VectorDB& vector_db) {
+    std::shared_ptr<Collection> collection;
+    {
+      std::lock_guard lock(collections_mutex_);
+      if (auto it = collections_.find(vector_db.identifier); it != collections_.end()) {
+        collection = it->second;
+      }
     }
-    return it->second;
+    if (collection && !shared_) return collection;
+    if (!collection && !shared_) {
+      // Known to the registry but not here (e.g. the kvstore was replaced).
+      std::lock_guard lock(collections_mutex_);
+      auto [it, added] = collections_.try_emplace(vector_db.identifier, nullptr);
+      if (added) {
+        it->second = make_collection(vector_db.embedding_dimension);
+        store_->set(std::string(kDbPrefix) + vector_db.identifier, to_json(vector_db.to_json()));
+      }
+      return it->second;
+    }
+    const std::int64_t version = stored_version(vector_db.identifier);
+    if (collection) {
+      std::shared_lock lock(collection->mutex);
+      if (collection->version == version) return collection;
+    }
+    std::shared_ptr<Collection> fresh =
+        load_collection(vector_db.identifier, vector_db.embedding_dimension);
+    fresh->version = version;
+    std::lock_guard lock(collections_mutex_);
+    auto& slot = collections_[vector_db.identifier];
+    // Keep a copy another thread loaded meanwhile if it is at least as new.
+    if (!slot || slot->version < version) slot = fresh;
+    return slot;
+  }
+
+  std::int64_t stored_version(const std::string& vector_db_id) {
+    const auto value = store_->get(std::string(kVersionPrefix) + vector_db_id);
+    std::int64_t version = 0;
+    if (value) std::from_chars(value->data(), value->data() + value->size(), version);
+    return version;
+  }
+
+  // After this replica changed `c` (its lock held): tells the others, and
+  // keeps `c` current unless someone else changed the DB in between.
+  void bump_version(const std::string& vector_db_id, Collection& c) {
+    if (!shared_) return;
+    const std::int64_t version = store_->increment(std::string(kVersionPrefix) + vector_db_id, 1);
+    c.version = version == c.version + 1 ? version : -1;
+  }
+
+  // Reads a vector DB's chunks from the kvstore into a new collection.
+  std::unique_ptr<Collection> load_collection(const std::string& id, std::int64_t dimension) {
+    auto collection = make_collection(dimension);
+    std::vector<apis::Chunk> restored;
+    std::vector<std::uint64_t> seqs;
+    const std::string prefix = std::string(kChunkPrefix) + id + "::";
+    for (const auto& [chunk_key, stored] : store_->scan_prefix(prefix)) {
+      std::uint64_t seq = 0;
+      const std::string_view digits = std::string_view(chunk_key).substr(prefix.size());
+      std::from_chars(digits.data(), digits.data() + digits.size(), seq);
+      try {
+        restored.push_back(utils::decode_stored_chunk(stored));
+        seqs.push_back(seq);
+      } catch (const std::exception& e) {
+        LS_WARN(kCore, "{}: unreadable chunk '{}' skipped: {}", context_.provider_id, chunk_key,
+                e.what());
+      }
+    }
+    add_to(*collection, restored, seqs);
+    return collection;
   }
 
   // REQUIRES: the collection's lock (or exclusive use, at startup).
@@ -409,11 +481,13 @@ class FaissVectorIO final : public VectorIOProvider {
     store_->transaction([&] {
       for (const auto& [key, value] : entries) store_->remove(key);
     });
+    if (shared_) store_->increment(std::string(kVersionPrefix) + vector_db_id, 1);
   }
 
   ProviderContext context_;
   FaissConfig config_;
   std::shared_ptr<storage::KVStore> store_;
+  bool shared_ = false;  // the kvstore is shared between replicas (not SQLite)
   std::mutex collections_mutex_;
   std::unordered_map<std::string, std::shared_ptr<Collection>> collections_;
 };
