@@ -23,6 +23,7 @@
 #include "core/stack.h"
 #include "core/storage/open_store.h"
 #include "core/util/metrics.h"
+#include "llama_stack/async/thread_pool.h"
 
 namespace llama_stack::cli {
 namespace {
@@ -334,7 +335,11 @@ int command_run(const std::vector<std::string>& args) {
       server::routes::add_metrics_route(routes, metrics_settings, server_auth);
     }
   }
+  // Synchronous handlers that wait on a store (Route::blocking) run here,
+  // off the I/O threads: a shared store is a network round trip away.
+  async::ThreadPool store_pool(4);
   server::ServerCore core(std::move(routes), std::move(filters));
+  core.set_blocking_executor(&store_pool);
   server::ServerOptions server_options;
   server_options.host = server_config.host;
   server_options.port = static_cast<std::uint16_t>(port);

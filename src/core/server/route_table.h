@@ -31,7 +31,18 @@ struct Route {
   // (HttpRequest::body_file), up to this many bytes, instead of holding it in
   // memory under the general body limit.
   std::int64_t upload_bytes = 0;
+  // The handler is synchronous and waits on a store (registry writes,
+  // stored completions): the dispatcher runs it on the store pool, never on
+  // an I/O thread, since a shared store (PostgreSQL, Redis) is a network
+  // round trip away.
+  bool blocking = false;
 };
+
+// `route`, marked blocking.
+inline Route blocking(Route route) {
+  route.blocking = true;
+  return route;
+}
 
 struct RouteMatch {
   enum class Kind { kFound, kNotFound, kMethodNotAllowed };

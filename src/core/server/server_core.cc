@@ -113,6 +113,14 @@ void ServerCore::run_chain(const std::shared_ptr<Exchange>& exchange) const {
         return;
     }
   }
+  if (exchange->context().route->blocking && blocking_ != nullptr && !blocking_->running_here()) {
+    blocking_->post([this, exchange] { run_handler(exchange); });
+    return;
+  }
+  run_handler(exchange);
+}
+
+void ServerCore::run_handler(const std::shared_ptr<Exchange>& exchange) const {
   try {
     exchange->context().route->handler(exchange);
   } catch (...) {

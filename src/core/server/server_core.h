@@ -10,6 +10,7 @@
 
 #include "core/server/exchange.h"
 #include "core/server/route_table.h"
+#include "llama_stack/async/executor.h"
 
 namespace llama_stack::server {
 
@@ -51,11 +52,17 @@ class ServerCore {
 
   const RouteTable& routes() const { return routes_; }
 
+  // Where blocking routes run (Route::blocking); null → where they are
+  // dispatched. Set before serving; must outlive the server.
+  void set_blocking_executor(async::Executor* executor) { blocking_ = executor; }
+
  private:
   void run_chain(const std::shared_ptr<Exchange>& exchange) const;
+  void run_handler(const std::shared_ptr<Exchange>& exchange) const;
 
   RouteTable routes_;
   std::vector<std::unique_ptr<Filter>> filters_;
+  async::Executor* blocking_ = nullptr;
 };
 
 // Fills trace_id/span_id from a valid W3C `traceparent`, or makes new ones.

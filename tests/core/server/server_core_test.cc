@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "llama_stack/storage/kvstore.h"
+#include "support/manual_executor.h"
+
+#include <thread>
 
 namespace llama_stack::server {
 namespace {
@@ -134,6 +137,37 @@ TEST(ServerCore, StorageFailuresAre503) {
   Result r = call(make_core(), "GET", "/storage-error");
   expect_error_shape(r, 503, "service_unavailable");
   EXPECT_EQ(r.response.headers.get("x-should-retry"), "true");
+  EXPECT_EQ(r.response.headers.get("retry-after"), "5");
+}
+
+TEST(ServerCore, BlockingRoutesRunOnTheBlockingExecutor) {
+  RouteTable t;
+  std::thread::id ran_on;
+  t.add(blocking({"POST", "/register",
+                  [&](const std::shared_ptr<Exchange>& ex) {
+                    ran_on = std::this_thread::get_id();
+                    ex->send_json(200, json::object{{"ok", true}});
+                  },
+                  "test"}));
+  t.add({"GET", "/plain",
+         [](const std::shared_ptr<Exchange>& ex) { ex->send_json(200, json::object{}); }, "test"});
+  ServerCore core(std::move(t), {});
+  ::llama_stack::testing::ManualExecutor pool;
+  core.set_blocking_executor(&pool);
+  EXPECT_EQ(call(core, "GET", "/plain").response.status, 200) << "not blocking: served inline";
+
+  HttpRequest request;
+  request.method = "POST";
+  request.path = request.target = "/register";
+  auto sink = std::make_shared<RecordingSink>();
+  core.dispatch(std::make_shared<Exchange>(std::move(request), sink));
+  EXPECT_EQ(sink->sends, 0) << "the handler waits for the pool";
+  std::thread worker([&] { EXPECT_EQ(pool.drain(), 1); });
+  const auto worker_id = worker.get_id();
+  worker.join();
+  EXPECT_EQ(sink->sends, 1);
+  EXPECT_EQ(sink->response.status, 200);
+  EXPECT_EQ(ran_on, worker_id);
 }
 
 TEST(ServerCore, StreamsCarryTraceId) {

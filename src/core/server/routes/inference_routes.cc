@@ -341,10 +341,12 @@ void add_inference_routes(RouteTable& table, const Services& services) {
     table.add({"POST", prefix + "/embeddings",
                [&services](const Ex& ex) { ex->serve(openai_embeddings(services, ex)); },
                "inference"});
-    table.add({"GET", prefix + "/chat/completions",
-               [&services](const Ex& ex) { list_chat_completions(services, ex); }, "inference"});
-    table.add({"GET", prefix + "/chat/completions/{completion_id}",
-               [&services](const Ex& ex) { get_chat_completion(services, ex); }, "inference"});
+    table.add(blocking({"GET", prefix + "/chat/completions",
+                        [&services](const Ex& ex) { list_chat_completions(services, ex); },
+                        "inference"}));
+    table.add(
+        blocking({"GET", prefix + "/chat/completions/{completion_id}",
+                  [&services](const Ex& ex) { get_chat_completion(services, ex); }, "inference"}));
   }
 }
 

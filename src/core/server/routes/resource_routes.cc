@@ -78,41 +78,41 @@ void add_model_routes(RouteTable& table, const Services& services) {
                              }).to_json());
              },
              "models"});
-  table.add({"POST", "/v1/models",
-             [&services](const Ex& ex) {
-               json::value value = ex->context().json_body();
-               JsonReader body(value);
-               routing::RegisterModelRequest request;
-               request.model_id = body.required_string("model_id");
-               request.provider_model_id = body.optional_string("provider_model_id");
-               request.provider_id = body.optional_string("provider_id");
-               request.metadata = metadata_field(body, "metadata");
-               if (auto type = body.optional_string("model_type")) {
-                 auto parsed = apis::parse_model_type(*type);
-                 if (!parsed) {
-                   throw ApiError::bad_request(
-                       "Field 'model_type' must be 'llm' or 'embedding', got '" + *type + "'");
-                 }
-                 request.model_type = *parsed;
-               }
-               request.owner = ex->context().user;
-               require(services, ex, Action::kCreate, "model", request.model_id, request.owner);
-               auto model =
-                   services.models().register_model(request, routing::OnExisting::kConflict);
-               ex->send_json(200, model.to_json());
-             },
-             "models"});
-  table.add({"DELETE", "/v1/models/{model_id:path}",
-             [&services](const Ex& ex) {
-               const std::string& id = ex->context().param("model_id");
-               auto model = readable_one(services, ex, "model", services.models().get(id), [&] {
-                 return routing::ModelsRoutingTable::not_found(id);
-               });
-               require(services, ex, Action::kDelete, "model", id, model.owner);
-               services.models().unregister_model(id);
-               ex->send_json(200, nullptr);
-             },
-             "models"});
+  table.add(blocking(
+      {"POST", "/v1/models",
+       [&services](const Ex& ex) {
+         json::value value = ex->context().json_body();
+         JsonReader body(value);
+         routing::RegisterModelRequest request;
+         request.model_id = body.required_string("model_id");
+         request.provider_model_id = body.optional_string("provider_model_id");
+         request.provider_id = body.optional_string("provider_id");
+         request.metadata = metadata_field(body, "metadata");
+         if (auto type = body.optional_string("model_type")) {
+           auto parsed = apis::parse_model_type(*type);
+           if (!parsed) {
+             throw ApiError::bad_request("Field 'model_type' must be 'llm' or 'embedding', got '" +
+                                         *type + "'");
+           }
+           request.model_type = *parsed;
+         }
+         request.owner = ex->context().user;
+         require(services, ex, Action::kCreate, "model", request.model_id, request.owner);
+         auto model = services.models().register_model(request, routing::OnExisting::kConflict);
+         ex->send_json(200, model.to_json());
+       },
+       "models"}));
+  table.add(blocking({"DELETE", "/v1/models/{model_id:path}",
+                      [&services](const Ex& ex) {
+                        const std::string& id = ex->context().param("model_id");
+                        auto model = readable_one(
+                            services, ex, "model", services.models().get(id),
+                            [&] { return routing::ModelsRoutingTable::not_found(id); });
+                        require(services, ex, Action::kDelete, "model", id, model.owner);
+                        services.models().unregister_model(id);
+                        ex->send_json(200, nullptr);
+                      },
+                      "models"}));
 }
 
 void add_shield_routes(RouteTable& table, const Services& services) {
@@ -132,34 +132,35 @@ void add_shield_routes(RouteTable& table, const Services& services) {
                ex->send_json(200, shield.to_json());
              },
              "shields"});
-  table.add({"POST", "/v1/shields",
-             [&services](const Ex& ex) {
-               json::value value = ex->context().json_body();
-               JsonReader body(value);
-               routing::RegisterShieldRequest request;
-               request.shield_id = body.required_string("shield_id");
-               request.provider_shield_id = body.optional_string("provider_shield_id");
-               request.provider_id = body.optional_string("provider_id");
-               request.params = body.optional_object("params");
-               request.owner = ex->context().user;
-               require(services, ex, Action::kCreate, "shield", request.shield_id, request.owner);
-               auto shield =
-                   services.shields().register_shield(request, routing::OnExisting::kConflict);
-               ex->send_json(200, shield.to_json());
-             },
-             "shields"});
-  table.add({"DELETE", "/v1/shields/{identifier:path}",
-             [&services](const Ex& ex) {
-               const std::string& id = ex->context().param("identifier");
-               auto shield = readable_one(services, ex, "shield", services.shields().get(id), [&] {
-                 return ApiError::not_found("Shield '" + id +
-                                            "' not found. Register it with POST /v1/shields");
-               });
-               require(services, ex, Action::kDelete, "shield", id, shield.owner);
-               services.shields().unregister_shield(id);
-               ex->send_json(200, nullptr);
-             },
-             "shields"});
+  table.add(blocking(
+      {"POST", "/v1/shields",
+       [&services](const Ex& ex) {
+         json::value value = ex->context().json_body();
+         JsonReader body(value);
+         routing::RegisterShieldRequest request;
+         request.shield_id = body.required_string("shield_id");
+         request.provider_shield_id = body.optional_string("provider_shield_id");
+         request.provider_id = body.optional_string("provider_id");
+         request.params = body.optional_object("params");
+         request.owner = ex->context().user;
+         require(services, ex, Action::kCreate, "shield", request.shield_id, request.owner);
+         auto shield = services.shields().register_shield(request, routing::OnExisting::kConflict);
+         ex->send_json(200, shield.to_json());
+       },
+       "shields"}));
+  table.add(blocking(
+      {"DELETE", "/v1/shields/{identifier:path}",
+       [&services](const Ex& ex) {
+         const std::string& id = ex->context().param("identifier");
+         auto shield = readable_one(services, ex, "shield", services.shields().get(id), [&] {
+           return ApiError::not_found("Shield '" + id +
+                                      "' not found. Register it with POST /v1/shields");
+         });
+         require(services, ex, Action::kDelete, "shield", id, shield.owner);
+         services.shields().unregister_shield(id);
+         ex->send_json(200, nullptr);
+       },
+       "shields"}));
 }
 
 void add_vector_db_routes(RouteTable& table, const Services& services) {
@@ -202,19 +203,20 @@ void add_vector_db_routes(RouteTable& table, const Services& services) {
          ex->send_json(200, vector_db.to_json());
        },
        "vector_dbs"});
-  table.add({"DELETE", "/v1/vector-dbs/{vector_db_id:path}",
-             [&services](const Ex& ex) {
-               const std::string& id = ex->context().param("vector_db_id");
-               auto vector_db =
-                   readable_one(services, ex, "vector_db", services.vector_dbs().get(id), [&] {
-                     return ApiError::not_found(
-                         "Vector DB '" + id + "' not found. Register it with POST /v1/vector-dbs");
-                   });
-               require(services, ex, Action::kDelete, "vector_db", id, vector_db.owner);
-               services.vector_dbs().unregister_vector_db(id);
-               ex->send_json(200, nullptr);
-             },
-             "vector_dbs"});
+  table.add(blocking({"DELETE", "/v1/vector-dbs/{vector_db_id:path}",
+                      [&services](const Ex& ex) {
+                        const std::string& id = ex->context().param("vector_db_id");
+                        auto vector_db = readable_one(
+                            services, ex, "vector_db", services.vector_dbs().get(id), [&] {
+                              return ApiError::not_found(
+                                  "Vector DB '" + id +
+                                  "' not found. Register it with POST /v1/vector-dbs");
+                            });
+                        require(services, ex, Action::kDelete, "vector_db", id, vector_db.owner);
+                        services.vector_dbs().unregister_vector_db(id);
+                        ex->send_json(200, nullptr);
+                      },
+                      "vector_dbs"}));
 }
 
 }  // namespace llama_stack::server::routes

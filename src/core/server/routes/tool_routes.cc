@@ -132,38 +132,38 @@ void add_tool_routes(RouteTable& table, const Services& services) {
                    readable_group(services, ex, ex->context().param("toolgroup_id")).to_json());
              },
              "tool_groups"});
-  table.add({"POST", "/v1/toolgroups",
-             [&services](const Ex& ex) {
-               json::value value = ex->context().json_body();
-               JsonReader body(value);
-               routing::RegisterToolGroupRequest request;
-               request.toolgroup_id = body.required_string("toolgroup_id");
-               request.provider_id = body.optional_string("provider_id");
-               const json::object& o = value.as_object();
-               if (const auto* m = json_field(o, "mcp_endpoint"); m != nullptr && m->is_object()) {
-                 if (const auto* uri = json_field(m->get_object(), "uri");
-                     uri && uri->is_string()) {
-                   request.mcp_endpoint = std::string(uri->get_string());
-                 }
-               }
-               if (const auto* a = json_field(o, "args")) request.args = *a;
-               request.owner = ex->context().user;
-               services.access().check(ex->call_context(false), Action::kCreate, "tool_group",
-                                       request.toolgroup_id, request.owner);
-               services.tool_groups().register_toolgroup(request, routing::OnExisting::kConflict);
-               ex->send_json(200, nullptr);
-             },
-             "tool_groups"});
-  table.add({"DELETE", "/v1/toolgroups/{toolgroup_id:path}",
-             [&services](const Ex& ex) {
-               const std::string& id = ex->context().param("toolgroup_id");
-               apis::ToolGroup group = readable_group(services, ex, id);
-               services.access().check(ex->call_context(false), Action::kDelete, "tool_group", id,
-                                       group.owner);
-               services.tool_groups().unregister_toolgroup(id);
-               ex->send_json(200, nullptr);
-             },
-             "tool_groups"});
+  table.add(blocking(
+      {"POST", "/v1/toolgroups",
+       [&services](const Ex& ex) {
+         json::value value = ex->context().json_body();
+         JsonReader body(value);
+         routing::RegisterToolGroupRequest request;
+         request.toolgroup_id = body.required_string("toolgroup_id");
+         request.provider_id = body.optional_string("provider_id");
+         const json::object& o = value.as_object();
+         if (const auto* m = json_field(o, "mcp_endpoint"); m != nullptr && m->is_object()) {
+           if (const auto* uri = json_field(m->get_object(), "uri"); uri && uri->is_string()) {
+             request.mcp_endpoint = std::string(uri->get_string());
+           }
+         }
+         if (const auto* a = json_field(o, "args")) request.args = *a;
+         request.owner = ex->context().user;
+         services.access().check(ex->call_context(false), Action::kCreate, "tool_group",
+                                 request.toolgroup_id, request.owner);
+         services.tool_groups().register_toolgroup(request, routing::OnExisting::kConflict);
+         ex->send_json(200, nullptr);
+       },
+       "tool_groups"}));
+  table.add(blocking({"DELETE", "/v1/toolgroups/{toolgroup_id:path}",
+                      [&services](const Ex& ex) {
+                        const std::string& id = ex->context().param("toolgroup_id");
+                        apis::ToolGroup group = readable_group(services, ex, id);
+                        services.access().check(ex->call_context(false), Action::kDelete,
+                                                "tool_group", id, group.owner);
+                        services.tool_groups().unregister_toolgroup(id);
+                        ex->send_json(200, nullptr);
+                      },
+                      "tool_groups"}));
   table.add({"GET", "/v1/tools",
              [&services](const Ex& ex) { ex->serve(list_tools(services, ex, false)); },
              "tool_groups"});
