@@ -31,6 +31,7 @@ OAuth2Config parse_oauth2(const ConfigNode& node, MapReader& r, Diagnostics& dia
     jc.uri = j.string("uri", true).value_or("");
     if (!jc.uri.empty()) check_url(*jwks, j, "uri", jc.uri, diagnostics);
     jc.token = j.string("token");
+    jc.token_file = j.path("token_file");
     jc.key_recheck_period =
         std::chrono::seconds(j.integer("key_recheck_period", 1, 86400 * 30).value_or(3600));
     j.finish();

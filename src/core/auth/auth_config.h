@@ -17,6 +17,9 @@ struct JwksConfig {
   std::string uri;
   std::optional<std::string> token;  // sent as Bearer on the JWKS GET (Kubernetes)
   std::chrono::seconds key_recheck_period{3600};
+  // Or read from this file at every fetch: a projected service account token,
+  // which the kubelet rotates. Wins over `token`.
+  std::optional<std::string> token_file;
 };
 
 struct IntrospectionConfig {

@@ -3,7 +3,10 @@
 // (delegated API keys). Results are cached by token hash, never by token.
 #include <openssl/evp.h>
 
+#include <cctype>
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <deque>
 #include <mutex>
 #include <unordered_map>
@@ -243,14 +246,32 @@ class JwksAuthenticator final : public CachingAuthenticator {
     if (!fetching_) start_fetch_locked();
   }
 
+  // The bearer token for the JWKS GET: the token file's current content
+  // (a small local file, read once per fetch), else `token`.
+  std::string jwks_token() const {
+    if (config_.jwks->token_file) {
+      std::ifstream in(*config_.jwks->token_file, std::ios::binary);
+      std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) {
+        token.pop_back();
+      }
+      if (!in && token.empty()) {
+        LS_WARN(kAuth, "jwks.token_file '{}' cannot be read; fetching the key set without it",
+                *config_.jwks->token_file);
+      }
+      return token;
+    }
+    return config_.jwks->token.value_or("");
+  }
+
   void start_fetch_locked() {
     fetching_ = true;
     attempted_ = true;
     last_attempt_ = now_();
     http::ClientRequest request;
     request.url = config_.jwks->uri;
-    if (config_.jwks->token && !config_.jwks->token->empty()) {
-      request.headers.set("authorization", "Bearer " + *config_.jwks->token);
+    if (const std::string token = jwks_token(); !token.empty()) {
+      request.headers.set("authorization", "Bearer " + token);
     }
     request.headers.set("accept", "application/json");
     client_->fetch(

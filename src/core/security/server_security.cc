@@ -51,8 +51,10 @@ std::optional<auth::AuthConfig> effective_auth(const config::StackRunConfig& con
   auth.type = "oauth2_token";
   std::string base = *oauth.auth_server_uri;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  auth.oauth2.jwks = auth::JwksConfig{base + "/.well-known/jwks.json", std::nullopt,
-                                      std::chrono::seconds(oauth.jwks_cache_ttl)};
+  auth::JwksConfig jwks;
+  jwks.uri = base + "/.well-known/jwks.json";
+  jwks.key_recheck_period = std::chrono::seconds(oauth.jwks_cache_ttl);
+  auth.oauth2.jwks = jwks;
   auth.oauth2.issuer = *oauth.auth_server_uri;
   auth.oauth2.audience = oauth.stack_uri.value_or("llama-stack");
   auth.oauth2.claims_mapping = auth::default_claims_mapping();

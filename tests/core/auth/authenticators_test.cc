@@ -9,6 +9,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
+#include "support/temp_dir.h"
+
 #include <atomic>
 #include <chrono>
 #include <latch>
@@ -217,6 +221,24 @@ TEST_F(JwksAuthenticatorTest, FirstUseFetchesTheKeySetOnceThenVerifiesLocally) {
   expect_ok(now(token(keys().one.get(), "k1", "user-2")), "user-2");
   expect_ok(now(token(keys().one.get(), "k1", "user-3")), "user-3");
   EXPECT_EQ(idp_->sent(), 1u);
+}
+
+TEST_F(AuthenticatorTest, JwksTokenFileIsReadAtEveryFetch) {
+  ::llama_stack::testing::TempDir dir;
+  const std::string path = dir.file("token");
+  std::ofstream(path) << "projected-token-1\n";
+  AuthConfig config = jwks_config();
+  config.oauth2.jwks->token_file = path;
+  build(config);
+  auto first = start(token(keys().one.get(), "k1"));
+  ASSERT_EQ(idp_->sent(), 1u);
+  EXPECT_EQ(idp_->request(0).headers.get("authorization"), "Bearer projected-token-1");
+  ASSERT_TRUE(idp_->respond(200, jwks_one()));
+  std::ofstream(path) << "projected-token-2";  // the kubelet rotated it
+  clock_.advance(kRecheck + std::chrono::seconds(1));
+  start(token(keys().one.get(), "k1"));
+  ASSERT_EQ(idp_->sent(), 2u);
+  EXPECT_EQ(idp_->request(1).headers.get("authorization"), "Bearer projected-token-2");
 }
 
 TEST_F(JwksAuthenticatorTest, RequestsArrivingDuringTheFirstFetchShareIt) {
