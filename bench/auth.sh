@@ -62,28 +62,7 @@ $server
 YAML
 }
 
-cat > "$work/tokens.lua" <<'LUA'
-local tokens = {}
-local path, method, body, single = os.getenv("BENCH_PATH"), os.getenv("BENCH_METHOD"), os.getenv("BENCH_BODY"), os.getenv("BENCH_SINGLE") == "1"
-for line in io.lines(os.getenv("BENCH_TOKENS")) do tokens[#tokens + 1] = line end
-local i = 0
-request = function()
-  i = i + 1
-  local headers = { ["Content-Type"] = "application/json" }
-  if #tokens > 0 and os.getenv("BENCH_AUTH") == "1" then
-    headers["Authorization"] = "Bearer " .. tokens[single and 1 or (i % #tokens) + 1]
-  end
-  return wrk.format(method, path, headers, body ~= "" and body or nil)
-end
-LUA
-
-run_wrk() {  # port path method body auth single → "rps p50 p99"
-  BENCH_TOKENS="$work/tokens.txt" BENCH_PATH="$2" BENCH_METHOD="$3" BENCH_BODY="$4" BENCH_AUTH="$5" BENCH_SINGLE="$6" \
-    wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -s "$work/tokens.lua" "http://127.0.0.1:$1" > "$work/wrk.txt" 2>&1
-  grep -q "Non-2xx" "$work/wrk.txt" && { echo "warning: non-2xx:" >&2; grep Non-2xx "$work/wrk.txt" >&2; }
-  local to_ms='function ms(v){ if (v ~ /us$/) { sub(/us/,"",v); return v/1000 } if (v ~ /ms$/) { sub(/ms/,"",v); return v+0 } sub(/s$/,"",v); return v*1000 }'
-  awk "$to_ms"' /Requests\/sec/ {r=$2} $1=="50%" {p50=ms($2)} $1=="99%" {p99=ms($2)} END {printf "%s %.3f %.3f\n", r, p50, p99}' "$work/wrk.txt"
-}
+write_tokens_lua
 
 CHAT='{"model":"llama3.2:3b","messages":[{"role":"user","content":"hi there"}]}'
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$root" rev-parse --short HEAD)"

@@ -87,6 +87,12 @@ class KVStore {
   // without transactions (memory) just run `body`.
   virtual void transaction(const std::function<void()>& body) { body(); }
 
+  // How many operations the store serves well at once. 1 (SQLite): one
+  // writer, so callers batch operations into one transaction; more
+  // (PostgreSQL, Redis: the connection pool's size): operations are network
+  // round trips, each atomic on its own, better run side by side.
+  virtual std::size_t concurrency() const { return 1; }
+
   // Deletes expired entries; returns how many.
   virtual std::size_t purge_expired() = 0;
 
@@ -143,7 +149,7 @@ struct RedisOptions {
   std::string username;  // ACL user (Redis 6+); empty → the default user
   std::string password;
   int database = 0;
-  int pool_size = 4;
+  int pool_size = 8;      // one server thread: more requests in flight hide round trips
   int timeout_ms = 5000;  // connect and per-command
   // Sorted sets that index keys (for range/scan_prefix) and expirations.
   std::string index_key = "llama_stack:kvstore:index";

@@ -5,9 +5,9 @@
 
 #include <cctype>
 #include <chrono>
+#include <deque>
 #include <fstream>
 #include <iterator>
-#include <deque>
 #include <mutex>
 #include <unordered_map>
 

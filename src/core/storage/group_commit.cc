@@ -1,5 +1,6 @@
 #include "core/storage/group_commit.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "core/log/log.h"
@@ -16,9 +17,13 @@ std::string error_message(const std::exception_ptr& error) {
   }
 }
 
-GroupCommitter::GroupCommitter(std::shared_ptr<KVStore> store, std::size_t max_batch)
-    : state_(std::make_shared<State>(std::move(store), std::max<std::size_t>(max_batch, 1))) {
-  writer_ = std::thread([state = state_] { run(state); });
+GroupCommitter::GroupCommitter(std::shared_ptr<KVStore> store, std::size_t max_batch) {
+  const std::size_t writers = std::clamp<std::size_t>(store->concurrency(), 1, 64);
+  state_ = std::make_shared<State>(std::move(store),
+                                   writers > 1 ? 1 : std::max<std::size_t>(max_batch, 1));
+  for (std::size_t i = 0; i < writers; ++i) {
+    writers_.emplace_back([state = state_] { run(state); });
+  }
 }
 
 GroupCommitter::~GroupCommitter() {
@@ -26,13 +31,15 @@ GroupCommitter::~GroupCommitter() {
     std::lock_guard lock(state_->mutex);
     state_->stopping = true;
   }
-  state_->wake.notify_one();
-  if (writer_.get_id() == std::this_thread::get_id()) {
-    // Released from a callback on the writer thread: that thread returns to
-    // run(), which holds the state, drains the queue and ends.
-    writer_.detach();
-  } else {
-    writer_.join();
+  state_->wake.notify_all();
+  for (std::thread& writer : writers_) {
+    if (writer.get_id() == std::this_thread::get_id()) {
+      // Released from a callback on this writer thread: it returns to run(),
+      // which holds the state, drains the queue and ends.
+      writer.detach();
+    } else {
+      writer.join();
+    }
   }
 }
 

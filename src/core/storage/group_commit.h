@@ -8,7 +8,7 @@
 // would be without batching — across processes too, since a batch is one
 // SQLite write transaction.
 //
-// Thread-safety: submit() from any thread. Callbacks run on the writer thread.
+// Thread-safety: submit() from any thread. Callbacks run on a writer thread.
 // The committer may be destroyed on its own writer thread (its last
 // shared_ptr released by a Done callback or what it captured): it then lets
 // the thread run what is queued and stop on its own instead of joining it.
@@ -22,6 +22,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "llama_stack/storage/kvstore.h"
 
@@ -37,6 +38,9 @@ class GroupCommitter {
   // batch could not be committed — the commit's.
   using Done = std::function<void(std::exception_ptr error)>;
 
+  // With a store whose concurrency() is above 1 (PostgreSQL, Redis), that
+  // many writer threads each run one operation at a time instead: there is
+  // no transaction to share, and round trips overlap.
   explicit GroupCommitter(std::shared_ptr<KVStore> store, std::size_t max_batch = 512);
   // Runs what is queued, then stops (joins the writer thread, unless called
   // on it).
@@ -71,7 +75,7 @@ class GroupCommitter {
   static void run(const std::shared_ptr<State>& state);
 
   std::shared_ptr<State> state_;
-  std::thread writer_;
+  std::vector<std::thread> writers_;
 };
 
 }  // namespace llama_stack::storage

@@ -126,6 +126,7 @@ class NamespacedKVStore final : public KVStore {
   void transaction(const std::function<void()>& body) override { inner_->transaction(body); }
   std::size_t purge_expired() override { return inner_->purge_expired(); }
   void flush() override { inner_->flush(); }
+  std::size_t concurrency() const override { return inner_->concurrency(); }
 
  private:
   std::string k(std::string_view key) const { return prefix_ + std::string(key); }

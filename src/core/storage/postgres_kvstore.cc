@@ -172,6 +172,10 @@ class PostgresKVStore final : public KVStore {
     });
   }
 
+  std::size_t concurrency() const override {
+    return static_cast<std::size_t>(pool_.options().pool_size);
+  }
+
   std::size_t purge_expired() override {
     return with_lease(true, [&](PgPool::Lease& lease) {
       return lease.run("kv_purge", sql_.purge.c_str(), {PgParam::integer(now_ms())}).affected();

@@ -85,6 +85,52 @@ class RedisKVStore final : public KVStore {
     redisContext* context;
     bool broken = false;
 
+    // Queues a command without waiting (pipelining); next_reply() reads the
+    // replies in order.
+    void append(std::initializer_list<std::string_view> args) {
+      std::vector<const char*> argv;
+      std::vector<std::size_t> lengths;
+      for (std::string_view a : args) {
+        argv.push_back(a.data());
+        lengths.push_back(a.size());
+      }
+      if (redisAppendCommandArgv(context, static_cast<int>(argv.size()), argv.data(),
+                                 lengths.data()) != REDIS_OK) {
+        broken = true;
+        throw StorageError(store->address_ + ": " + context->errstr);
+      }
+      ++pending;
+    }
+    // The next reply of what was appended; an error reply throws (after the
+    // other pending replies are read, so the connection stays in step).
+    Reply next_reply() {
+      void* raw = nullptr;
+      if (redisGetReply(context, &raw) != REDIS_OK || raw == nullptr) {
+        broken = true;
+        throw StorageError(store->address_ + ": " +
+                           (context->errstr[0] != '\0' ? context->errstr : "connection lost"));
+      }
+      --pending;
+      Reply reply(static_cast<redisReply*>(raw), freeReplyObject);
+      if (reply->type == REDIS_REPLY_ERROR) {
+        std::string message(reply->str, reply->len);
+        while (pending > 0) next_reply_quietly();
+        throw StorageError(store->address_ + ": " + message);
+      }
+      return reply;
+    }
+    void next_reply_quietly() {
+      void* raw = nullptr;
+      if (redisGetReply(context, &raw) != REDIS_OK || raw == nullptr) {
+        broken = true;
+        pending = 0;
+        return;
+      }
+      --pending;
+      freeReplyObject(raw);
+    }
+    int pending = 0;
+
     Reply command(std::initializer_list<std::string_view> args) {
       std::vector<const char*> argv;
       std::vector<std::size_t> lengths;
@@ -205,10 +251,13 @@ class RedisKVStore final : public KVStore {
       // Optimistic: WATCH makes EXEC fail if anyone wrote the key after our
       // read, in which case the read-compute-write starts over.
       for (int attempt = 0; attempt < 1000; ++attempt) {
-        c.command({"WATCH", key});
+        // Pipelined: one round trip for WATCH + GET, one for MULTI … EXEC.
+        c.append({"WATCH", key});
+        c.append({"GET", key});
+        c.next_reply();
         std::optional<std::string> current;
         {
-          Reply r = c.command({"GET", key});
+          Reply r = c.next_reply();
           if (r->type != REDIS_REPLY_NIL) current.emplace(r->str, r->len);
         }
         std::optional<StoredValue> next;
@@ -218,16 +267,19 @@ class RedisKVStore final : public KVStore {
           c.command({"UNWATCH"});
           throw;
         }
-        c.command({"MULTI"});
+        c.append({"MULTI"});
+        std::string at;
         if (next) {
-          const std::string at =
-              next->expiration ? std::to_string(expiration_ms(*next->expiration)) : "";
-          c.command({"EVAL", kSetScript, "3", key, options_.index_key, options_.expiry_key,
-                     next->value, at});
+          if (next->expiration) at = std::to_string(expiration_ms(*next->expiration));
+          c.append({"EVAL", kSetScript, "3", key, options_.index_key, options_.expiry_key,
+                    next->value, at});
         } else {
-          c.command({"EVAL", kRemoveScript, "3", key, options_.index_key, options_.expiry_key});
+          c.append({"EVAL", kRemoveScript, "3", key, options_.index_key, options_.expiry_key});
         }
-        Reply exec = c.command({"EXEC"});
+        c.append({"EXEC"});
+        c.next_reply();  // OK
+        c.next_reply();  // QUEUED (an error here aborts the EXEC too)
+        Reply exec = c.next_reply();
         if (exec->type == REDIS_REPLY_ARRAY) {
           for (std::size_t i = 0; i < exec->elements; ++i) {
             if (exec->element[i]->type == REDIS_REPLY_ERROR) {
@@ -244,6 +296,8 @@ class RedisKVStore final : public KVStore {
       throw StorageError(address_ + ": update of one key kept conflicting; gave up");
     }
   }
+
+  std::size_t concurrency() const override { return static_cast<std::size_t>(options_.pool_size); }
 
   std::size_t purge_expired() override {
     return with_connection(true, [&](Connection& c) {

@@ -382,7 +382,8 @@ TEST(AuthFilter, JwksExpiredTokenIs401AndAnUnreachableIdpIs503) {
   static const PkeyPtr key = generate_ec("P-256");
   auth::AuthConfig config;
   config.type = "oauth2_token";
-  config.oauth2.jwks = auth::JwksConfig{"https://idp.example/jwks", std::nullopt, std::chrono::seconds(3600), std::nullopt};
+  config.oauth2.jwks = auth::JwksConfig{"https://idp.example/jwks", std::nullopt,
+                                        std::chrono::seconds(3600), std::nullopt};
   config.oauth2.claims_mapping = auth::default_claims_mapping();
   Idp idp;
   std::vector<std::unique_ptr<Filter>> filters;
