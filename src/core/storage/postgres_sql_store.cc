@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "core/storage/pg_pool.h"
+#include "core/storage/sql_build.h"
 #include "core/storage/sql_store.h"
 
 namespace llama_stack::storage {
@@ -17,10 +18,8 @@ namespace {
 // Type OIDs (pg_type.h is a server header).
 constexpr Oid kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23, kFloat4 = 700, kFloat8 = 701;
 
-const std::string& identifier(const std::string& name) {
-  if (!is_sql_identifier(name)) throw StorageError("invalid SQL identifier '" + name + "'");
-  return name;
-}
+using sql::identifier;
+constexpr auto kMarks = sql::Placeholders::kNumbered;
 
 const char* sql_type(SqlType type) {
   switch (type) {
@@ -46,20 +45,11 @@ PgParam param(const SqlValue& value) {
   return PgParam::null();
 }
 
-// " WHERE a = $1 AND b IS NULL", binding into `params`.
-std::string where_clause(const SqlWhere& where, std::vector<PgParam>& params) {
-  std::string sql;
-  for (const auto& [column, value] : where) {
-    sql += sql.empty() ? " WHERE " : " AND ";
-    sql += identifier(column);
-    if (std::holds_alternative<std::monostate>(value)) {
-      sql += " IS NULL";
-    } else {
-      params.push_back(param(value));
-      sql += " = $" + std::to_string(params.size());
-    }
-  }
-  return sql;
+std::vector<PgParam> params_of(const std::vector<SqlValue>& values) {
+  std::vector<PgParam> params;
+  params.reserve(values.size());
+  for (const auto& v : values) params.push_back(param(v));
+  return params;
 }
 
 // A name for a statement, stable for its text (prepared once per connection).
@@ -126,36 +116,9 @@ class PostgresSqlStore final : public SqlStore {
   }
 
   void scan(const SqlQuery& query, const std::function<bool(SqlRow row)>& on_row) override {
-    std::vector<PgParam> params;
-    std::string sql =
-        "SELECT * FROM " + identifier(query.table) + where_clause(query.where, params);
-    if (!query.after.empty()) {
-      if (query.after.size() != query.order_by.size()) {
-        throw StorageError("sql store: `after` needs one value per order_by column");
-      }
-      std::string keyset;
-      for (std::size_t i = 0; i < query.order_by.size(); ++i) {
-        std::string term;
-        for (std::size_t j = 0; j < i; ++j) {
-          params.push_back(param(query.after[j]));
-          term += identifier(query.order_by[j].first) + " = $" + std::to_string(params.size()) +
-                  " AND ";
-        }
-        params.push_back(param(query.after[i]));
-        term += identifier(query.order_by[i].first) + (query.order_by[i].second ? " < $" : " > $") +
-                std::to_string(params.size());
-        keyset += (keyset.empty() ? "(" : " OR (") + term + ")";
-      }
-      sql += (query.where.empty() ? " WHERE (" : " AND (") + keyset + ")";
-    }
-    for (std::size_t i = 0; i < query.order_by.size(); ++i) {
-      sql += (i == 0 ? " ORDER BY " : ", ") + identifier(query.order_by[i].first) +
-             (query.order_by[i].second ? " DESC" : " ASC");
-    }
-    if (query.limit) {
-      params.push_back(PgParam::integer(*query.limit));
-      sql += " LIMIT $" + std::to_string(params.size());
-    }
+    std::vector<SqlValue> values;
+    const std::string sql = sql::select(query, values, kMarks);
+    const std::vector<PgParam> params = params_of(values);
     const PgResult result = run(sql, params, true);
     for (int i = 0; i < result.rows(); ++i) {
       SqlRow row;
@@ -185,9 +148,10 @@ class PostgresSqlStore final : public SqlStore {
   }
 
   std::size_t remove(const std::string& table, const SqlWhere& where) override {
-    std::vector<PgParam> params;
-    const std::string sql = "DELETE FROM " + identifier(table) + where_clause(where, params);
-    return run(sql, params, true).affected();
+    std::vector<SqlValue> values;
+    const std::string sql =
+        "DELETE FROM " + identifier(table) + sql::where_clause(where, values, kMarks);
+    return run(sql, params_of(values), true).affected();
   }
 
   std::string_view dialect() const override { return "postgres"; }

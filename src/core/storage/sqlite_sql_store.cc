@@ -7,18 +7,12 @@
 #include <filesystem>
 #include <mutex>
 
+#include "core/storage/sql_build.h"
 #include "core/storage/sql_store.h"
 #include "llama_stack/storage/kvstore.h"
 
 namespace llama_stack::storage {
 namespace {
-
-const std::string& identifier(const std::string& name) {
-  bool ok = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0]));
-  for (char c : name) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
-  if (!ok) throw StorageError("invalid SQL identifier '" + name + "'");
-  return name;
-}
 
 const char* sql_type(SqlType type) {
   switch (type) {
@@ -92,21 +86,8 @@ class Statement {
   int bound_ = 0;
 };
 
-// " WHERE a = ? AND b IS NULL", binding into `values`.
-std::string where_clause(const SqlWhere& where, std::vector<SqlValue>& values) {
-  std::string sql;
-  for (const auto& [column, value] : where) {
-    sql += sql.empty() ? " WHERE " : " AND ";
-    sql += identifier(column);
-    if (std::holds_alternative<std::monostate>(value)) {
-      sql += " IS NULL";
-    } else {
-      sql += " = ?";
-      values.push_back(value);
-    }
-  }
-  return sql;
-}
+using sql::identifier;
+constexpr auto kMarks = sql::Placeholders::kQuestionMark;
 
 class SqliteSqlStore final : public SqlStore {
  public:
@@ -179,34 +160,7 @@ class SqliteSqlStore final : public SqlStore {
 
   void scan(const SqlQuery& query, const std::function<bool(SqlRow row)>& on_row) override {
     std::vector<SqlValue> values;
-    std::string sql =
-        "SELECT * FROM " + identifier(query.table) + where_clause(query.where, values);
-    if (!query.after.empty()) {
-      if (query.after.size() != query.order_by.size()) {
-        throw StorageError("sql store: `after` needs one value per order_by column");
-      }
-      // (c1 > v1) OR (c1 = v1 AND c2 > v2) OR ...; < for descending columns.
-      std::string keyset;
-      for (std::size_t i = 0; i < query.order_by.size(); ++i) {
-        std::string term;
-        for (std::size_t j = 0; j < i; ++j) {
-          term += identifier(query.order_by[j].first) + " = ? AND ";
-          values.push_back(query.after[j]);
-        }
-        term += identifier(query.order_by[i].first) + (query.order_by[i].second ? " < ?" : " > ?");
-        values.push_back(query.after[i]);
-        keyset += (keyset.empty() ? "(" : " OR (") + term + ")";
-      }
-      sql += (query.where.empty() ? " WHERE (" : " AND (") + keyset + ")";
-    }
-    for (std::size_t i = 0; i < query.order_by.size(); ++i) {
-      sql += (i == 0 ? " ORDER BY " : ", ") + identifier(query.order_by[i].first) +
-             (query.order_by[i].second ? " DESC" : " ASC");
-    }
-    if (query.limit) {
-      sql += " LIMIT ?";
-      values.emplace_back(*query.limit);
-    }
+    const std::string sql = sql::select(query, values, kMarks);
     std::lock_guard lock(mutex_);
     Statement s(db_, sql);
     for (const auto& v : values) s.bind(v);
@@ -217,7 +171,8 @@ class SqliteSqlStore final : public SqlStore {
 
   std::size_t remove(const std::string& table, const SqlWhere& where) override {
     std::vector<SqlValue> values;
-    const std::string sql = "DELETE FROM " + identifier(table) + where_clause(where, values);
+    const std::string sql =
+        "DELETE FROM " + identifier(table) + sql::where_clause(where, values, kMarks);
     std::lock_guard lock(mutex_);
     Statement s(db_, sql);
     for (const auto& v : values) s.bind(v);
