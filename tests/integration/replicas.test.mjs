@@ -112,11 +112,17 @@ async function replicas(yaml, n = 2) {
 
 // 2 replicas × 250 concurrent requests by one principal against a limit of 300.
 async function burst(servers, token) {
+  const started = Date.now();
   const results = await Promise.all(
     servers.flatMap((server) => Array.from({ length: 250 }, () => call(server, token))),
   );
   const count = (status) => results.filter((r) => r.status === status).length;
-  return { ok: count(200), limited: count(429), other: results.filter((r) => r.status !== 200 && r.status !== 429) };
+  return {
+    ok: count(200),
+    limited: count(429),
+    other: results.filter((r) => r.status !== 200 && r.status !== 429),
+    elapsedMs: Date.now() - started,
+  };
 }
 
 for (const backend of ['redis', 'postgres']) {
@@ -133,14 +139,18 @@ for (const backend of ['redis', 'postgres']) {
     }
   });
 
-  test(`rate limit on ${backend}: exactly 300 of 500 requests across two replicas`, async () => {
+  test(`rate limit on ${backend}: 300 of 500 requests across two replicas, plus only what refilled`, async () => {
     const ns = `r${backend}`;
     const cluster = await replicas(config({ ns, rateLimit: { backend, limit: 300 } }));
     try {
       const r = await burst(cluster.servers, idp.sign({ sub: `rate-${backend}` }));
       assert.deepEqual(r.other, []);
-      assert.equal(r.ok, 300);
-      assert.equal(r.limited, 200);
+      // GCRA refills 300/minute continuously, one request per 200 ms: a burst
+      // gets the full 300 plus what refilled while it ran, never more (a
+      // sanitizer build runs long enough to see a refill).
+      const refilled = Math.floor(r.elapsedMs / 200);
+      assert.ok(r.ok >= 300 && r.ok <= 300 + refilled, `admitted ${r.ok} in ${r.elapsedMs} ms`);
+      assert.equal(r.ok + r.limited, 500);
     } finally {
       await cluster.stop();
     }
