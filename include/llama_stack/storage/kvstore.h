@@ -29,6 +29,11 @@ class StorageError : public std::runtime_error {
 
 using Clock = std::chrono::system_clock;
 
+// Milliseconds since the epoch: how every store keeps expirations.
+inline std::int64_t to_millis(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 // What an `update_entry` function writes: the value and its expiration.
 struct StoredValue {
   std::string value;

@@ -10,9 +10,6 @@
 namespace llama_stack::storage {
 namespace {
 
-std::int64_t to_millis(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 std::int64_t now_ms() {
   return to_millis(Clock::now());
 }

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -19,10 +20,6 @@
 
 namespace llama_stack::storage {
 namespace {
-
-std::int64_t to_millis(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 
 // KEYS: key, index, expiry. ARGV: value, expiration in ms since the epoch
 // or "". A past expiration deletes the key at once (SET ... PXAT).
@@ -87,9 +84,11 @@ class RedisKVStore final : public KVStore {
 
     // Queues a command without waiting (pipelining); next_reply() reads the
     // replies in order.
-    void append(std::initializer_list<std::string_view> args) {
+    void append(std::span<const std::string_view> args) {
       std::vector<const char*> argv;
       std::vector<std::size_t> lengths;
+      argv.reserve(args.size());
+      lengths.reserve(args.size());
       for (std::string_view a : args) {
         argv.push_back(a.data());
         lengths.push_back(a.size());
@@ -100,6 +99,9 @@ class RedisKVStore final : public KVStore {
         throw StorageError(store->address_ + ": " + context->errstr);
       }
       ++pending;
+    }
+    void append(std::initializer_list<std::string_view> args) {
+      append(std::span<const std::string_view>(args.begin(), args.size()));
     }
     // The next reply of what was appended; an error reply throws (after the
     // other pending replies are read, so the connection stays in step).
@@ -131,27 +133,14 @@ class RedisKVStore final : public KVStore {
     }
     int pending = 0;
 
+    // One command and its reply (an error reply throws).
+    Reply command(std::span<const std::string_view> args) {
+      append(args);
+      return next_reply();
+    }
     Reply command(std::initializer_list<std::string_view> args) {
-      std::vector<const char*> argv;
-      std::vector<std::size_t> lengths;
-      argv.reserve(args.size());
-      lengths.reserve(args.size());
-      for (std::string_view a : args) {
-        argv.push_back(a.data());
-        lengths.push_back(a.size());
-      }
-      auto* raw = static_cast<redisReply*>(
-          redisCommandArgv(context, static_cast<int>(argv.size()), argv.data(), lengths.data()));
-      if (raw == nullptr) {
-        broken = true;
-        throw StorageError(store->address_ + ": " +
-                           (context->errstr[0] != '\0' ? context->errstr : "connection lost"));
-      }
-      Reply reply(raw, freeReplyObject);
-      if (reply->type == REDIS_REPLY_ERROR) {
-        throw StorageError(store->address_ + ": " + std::string(reply->str, reply->len));
-      }
-      return reply;
+      append(args);
+      return next_reply();
     }
   };
 
@@ -321,19 +310,11 @@ class RedisKVStore final : public KVStore {
       constexpr std::size_t kChunk = 512;
       for (std::size_t begin = 0; begin < keys->elements; begin += kChunk) {
         const std::size_t end = std::min(keys->elements, begin + kChunk);
-        std::vector<const char*> argv{"MGET"};
-        std::vector<std::size_t> lengths{4};
+        std::vector<std::string_view> mget{"MGET"};
         for (std::size_t i = begin; i < end; ++i) {
-          argv.push_back(keys->element[i]->str);
-          lengths.push_back(keys->element[i]->len);
+          mget.emplace_back(keys->element[i]->str, keys->element[i]->len);
         }
-        auto* raw = static_cast<redisReply*>(redisCommandArgv(
-            c.context, static_cast<int>(argv.size()), argv.data(), lengths.data()));
-        if (raw == nullptr) {
-          c.broken = true;
-          throw StorageError(address_ + ": " + c.context->errstr);
-        }
-        Reply values(raw, freeReplyObject);
+        Reply values = c.command(mget);
         if (values->type != REDIS_REPLY_ARRAY || values->elements != end - begin) {
           throw StorageError(address_ + ": MGET: unexpected reply");
         }

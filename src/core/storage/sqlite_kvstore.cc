@@ -14,10 +14,6 @@
 namespace llama_stack::storage {
 namespace {
 
-std::int64_t to_millis(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
 // A prepared statement, compiled once per store and reused: preparing costs
 // more than running these one-row statements. Not thread-safe; the store's
 // mutex guards it.
