@@ -9,6 +9,8 @@
 #include <memory>
 #include <mutex>
 
+#include "core/util/identifiers.h"
+
 namespace llama_stack::log {
 namespace {
 
@@ -48,6 +50,25 @@ class UpperLevelFlag : public spdlog::custom_flag_formatter {
   }
 };
 
+// The message, escaped (core/util/identifiers.h): a string from outside can
+// neither break the line nor reorder what a reader sees.
+class EscapedPayloadFlag : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const std::string_view payload(msg.payload.data(), msg.payload.size());
+    scratch_.clear();
+    append_log_escaped(payload, scratch_);
+    dest.append(scratch_.data(), scratch_.data() + scratch_.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<EscapedPayloadFlag>();
+  }
+
+ private:
+  std::string scratch_;  // a formatter is used under its sink's lock
+};
+
 constexpr std::size_t kCategoryCount = kCategoryNames.size();
 
 struct Registry {
@@ -58,8 +79,8 @@ struct Registry {
   void install(const std::vector<spdlog::sink_ptr>& sinks) {
     for (const auto& sink : sinks) {
       auto formatter = std::make_unique<spdlog::pattern_formatter>();
-      formatter->add_flag<UpperLevelFlag>('*').set_pattern(
-          "%* %Y-%m-%d %H:%M:%S,%e %s:%# [%n]: %v");
+      formatter->add_flag<UpperLevelFlag>('*').add_flag<EscapedPayloadFlag>('~').set_pattern(
+          "%* %Y-%m-%d %H:%M:%S,%e %s:%# [%n]: %~");
       sink->set_formatter(std::move(formatter));
     }
     for (std::size_t i = 0; i < kCategoryCount; ++i) {

@@ -1,5 +1,7 @@
 #include "core/routing/agents_router.h"
 
+#include "core/util/identifiers.h"
+
 namespace llama_stack::routing {
 namespace {
 
@@ -36,6 +38,10 @@ void AgentsRouter::readable_session(const apis::CallContext& context, const std:
 
 async::Task<std::string> AgentsRouter::create_agent(const apis::CallContext& context,
                                                     json::object agent_config) {
+  if (const json::value* name = agent_config.if_contains("name");
+      name != nullptr && name->is_string()) {
+    require_clean(name->get_string(), "agent_config.name");
+  }
   access_.check(context, auth::Action::kCreate, "agent", "(new agent)", context.user);
   auto created = provider().create_agent(context, std::move(agent_config));
   co_return co_await std::move(created);
@@ -69,6 +75,7 @@ async::Task<void> AgentsRouter::delete_agent(const apis::CallContext& context,
 async::Task<std::string> AgentsRouter::create_session(const apis::CallContext& context,
                                                       std::string agent_id,
                                                       std::string session_name) {
+  require_clean(session_name, "session_name");
   readable_agent(context, agent_id);
   auto created = provider().create_session(context, std::move(agent_id), std::move(session_name));
   co_return co_await std::move(created);

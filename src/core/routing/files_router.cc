@@ -1,5 +1,7 @@
 #include "core/routing/files_router.h"
 
+#include "core/util/identifiers.h"
+
 namespace llama_stack::routing {
 namespace {
 
@@ -28,6 +30,7 @@ async::Task<apis::FileObject> FilesRouter::readable(const apis::CallContext& con
 
 async::Task<apis::FileObject> FilesRouter::upload(const apis::CallContext& context,
                                                   apis::FileUpload upload) {
+  require_clean(upload.filename, "filename");
   access_.check(context, auth::Action::kCreate, "file", upload.filename, context.user);
   auto stored = provider().store_file(context, std::move(upload), context.user);
   co_return co_await std::move(stored);

@@ -9,6 +9,7 @@
 #include "core/log/log.h"
 #include "core/routing/vector_store_filters.h"
 #include "core/util/api_error.h"
+#include "core/util/identifiers.h"
 #include "core/util/ids.h"
 #include "core/util/message_text.h"
 
@@ -136,6 +137,7 @@ std::string VectorStoresRouter::provider_for(const apis::CreateVectorStoreReques
 
 async::Task<apis::VectorStore> VectorStoresRouter::create(const apis::CallContext& context,
                                                           apis::CreateVectorStoreRequest request) {
+  if (request.name) require_clean(*request.name, "name");
   const std::string id = "vs_" + random_uuid4();
   deps_.access->check(context, auth::Action::kCreate, "vector_db", id, context.user);
   RegisterVectorDBRequest registration;
@@ -196,6 +198,7 @@ async::Task<apis::VectorStore> VectorStoresRouter::retrieve(const apis::CallCont
 async::Task<apis::VectorStore> VectorStoresRouter::update(const apis::CallContext& context,
                                                           std::string id,
                                                           apis::UpdateVectorStoreRequest request) {
+  if (request.name) require_clean(*request.name, "name");
   apis::VectorStore store = writable(context, id, auth::Action::kUpdate);
   if (request.name) store.name = *request.name;
   if (request.expires_after) store.expires_after = *request.expires_after;

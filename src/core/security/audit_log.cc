@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "core/log/log.h"
+#include "core/util/identifiers.h"
 #include "core/util/metrics.h"
 
 namespace llama_stack::security {
@@ -339,8 +340,8 @@ void AuditLog::writer_loop() {
     bool ok = false;
     std::string error;
     try {
-      std::string line =
-          to_json(audit_record(pending.event, pending.time, options_.include_content));
+      std::string line = json_ascii_safe(
+          to_json(audit_record(pending.event, pending.time, options_.include_content)));
       line.push_back('\n');
       ok = write_line(line, error);
     } catch (const std::exception& e) {

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <iterator>
+
+#include "core/util/json.h"
+
 namespace llama_stack {
 namespace {
 
@@ -69,6 +73,88 @@ std::optional<std::string> identifier_problem(std::string_view id) {
     i += n;
   }
   return std::nullopt;
+}
+
+namespace {
+
+// True when every byte is printable ASCII: nothing to escape.
+bool plain_ascii(std::string_view text) {
+  for (const char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b >= 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void append_log_escaped(std::string_view text, std::string& out) {
+  if (plain_ascii(text)) {
+    out.append(text);
+    return;
+  }
+  for (std::size_t i = 0; i < text.size();) {
+    char32_t cp = 0;
+    const std::size_t n = decode(text, i, cp);
+    if (n == 0 || is_control(cp)) {
+      // A C1 control is two bytes: both escaped, so the line stays ASCII there.
+      const std::size_t bytes = n == 0 ? 1 : n;
+      for (std::size_t k = 0; k < bytes; ++k) {
+        fmt::format_to(std::back_inserter(out), "\\x{:02x}",
+                       static_cast<unsigned char>(text[i + k]));
+      }
+      i += bytes;
+      continue;
+    }
+    if (is_bidi(cp)) {
+      fmt::format_to(std::back_inserter(out), "\\u{{{:04X}}}", static_cast<unsigned>(cp));
+    } else {
+      out.append(text.substr(i, n));
+    }
+    i += n;
+  }
+}
+
+std::string log_escaped(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  append_log_escaped(text, out);
+  return out;
+}
+
+std::string json_ascii_safe(std::string text) {
+  bool clean = true;
+  for (const char c : text) {
+    if (static_cast<unsigned char>(c) >= 0x7f) {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) return text;
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (std::size_t i = 0; i < text.size();) {
+    char32_t cp = 0;
+    const std::size_t n = decode(text, i, cp);
+    if (n == 0) {
+      out.append("\\ufffd");
+      ++i;
+      continue;
+    }
+    if (is_control(cp) || is_bidi(cp)) {
+      fmt::format_to(std::back_inserter(out), "\\u{:04x}", static_cast<unsigned>(cp));
+    } else {
+      out.append(text, i, n);
+    }
+    i += n;
+  }
+  return out;
+}
+
+void require_clean(std::string_view value, std::string_view field) {
+  if (auto problem = identifier_problem(value)) {
+    throw JsonFieldError(std::string(field), fmt::format("Field '{}' {}", field, *problem));
+  }
 }
 
 }  // namespace llama_stack

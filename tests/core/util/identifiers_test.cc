@@ -37,5 +37,25 @@ TEST(Identifiers, InvalidUtf8AndOverlongAreRefused) {
   EXPECT_EQ(identifier_problem(std::string(256, 'a')), std::nullopt);
 }
 
+TEST(LogEscaping, PrintableTextIsUnchanged) {
+  EXPECT_EQ(log_escaped("GET /v1/models 200 C:\\dir modèle-日本"),
+            "GET /v1/models 200 C:\\dir modèle-日本");
+}
+
+TEST(LogEscaping, ControlsInvalidBytesAndBidiAreEscaped) {
+  using namespace std::string_literals;
+  EXPECT_EQ(log_escaped("a\nb\r\0c\x7f"s), "a\\x0ab\\x0d\\x00c\\x7f");
+  EXPECT_EQ(log_escaped("nel\xc2\x85"), "nel\\xc2\\x85");
+  EXPECT_EQ(log_escaped("bad\xff\xe2\x80"), "bad\\xff\\xe2\\x80");
+  EXPECT_EQ(log_escaped("evil\xe2\x80\xaegpj"), "evil\\u{202E}gpj");
+  EXPECT_EQ(log_escaped("\xe2\x81\xa6x"), "\\u{2066}x");
+}
+
+TEST(JsonAsciiSafe, EscapesWhatJsonSerializersPassThrough) {
+  EXPECT_EQ(json_ascii_safe(R"({"a":"x"})"), R"({"a":"x"})");
+  EXPECT_EQ(json_ascii_safe("{\"p\":\"e\xe2\x80\xae\x7f\xc2\x85\xff日\"}"),
+            "{\"p\":\"e\\u202e\\u007f\\u0085\\ufffd日\"}");
+}
+
 }  // namespace
 }  // namespace llama_stack
