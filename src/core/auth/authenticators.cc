@@ -205,7 +205,7 @@ class JwksAuthenticator final : public CachingAuthenticator {
     }
     std::int64_t exp = 0;
     if (auto it = jwt.payload.find("exp"); it != jwt.payload.end() && it->value().is_number()) {
-      exp = static_cast<std::int64_t>(it->value().to_number<double>());
+      exp = saturated_int64(it->value());
     }
     remember(cache_key, result, exp);
     done(std::move(result));
@@ -399,7 +399,7 @@ class IntrospectionAuthenticator final : public CachingAuthenticator {
         return;
       }
       if (auto exp = claims.find("exp"); exp != claims.end() && exp->value().is_number()) {
-        remember(key, result, static_cast<std::int64_t>(exp->value().to_number<double>()));
+        remember(key, result, saturated_int64(exp->value()));
       }
       done(std::move(result));
     });

@@ -19,7 +19,7 @@ std::int64_t token_count(const json::value& usage, std::string_view key) {
   const auto* o = usage.if_object();
   if (o == nullptr) return 0;
   const auto* v = json_field(*o, key);
-  return v != nullptr && v->is_number() ? static_cast<std::int64_t>(v->to_number<double>()) : 0;
+  return v != nullptr ? saturated_int64(*v) : 0;
 }
 
 // One call's audit events (inference_request, inference_response) and the

@@ -301,6 +301,22 @@ std::optional<std::string> JsonReader::optional_string(std::string_view key) con
   return std::string(v->get_string());
 }
 
+std::int64_t saturated_int64(const json::value& value) {
+  if (value.is_int64()) return value.get_int64();
+  if (value.is_uint64()) {
+    return value.get_uint64() > static_cast<std::uint64_t>(INT64_MAX)
+               ? INT64_MAX
+               : static_cast<std::int64_t>(value.get_uint64());
+  }
+  if (!value.is_double()) return 0;
+  const double d = value.get_double();
+  if (std::isnan(d)) return 0;
+  constexpr double kLimit = 9223372036854775808.0;  // 2^63
+  if (d >= kLimit) return INT64_MAX;
+  if (d < -kLimit) return INT64_MIN;
+  return static_cast<std::int64_t>(d);
+}
+
 std::optional<std::int64_t> JsonReader::optional_int(std::string_view key) const {
   const json::value* v = find(key);
   if (v == nullptr) return std::nullopt;

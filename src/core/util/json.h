@@ -53,6 +53,12 @@ class JsonSyntaxError : public std::runtime_error {
 // monotonic_resource makes a short-lived document nearly allocation-free.
 json::value parse_json(std::string_view text, json::storage_ptr storage = {});
 
+// A JSON number as an integer, saturated: doubles are truncated and clamped
+// to the int64 range (NaN → 0), uint64 above INT64_MAX → INT64_MAX; 0 for a
+// value that is not a number. For numbers from outside (upstream usage,
+// token "exp" claims) whose overflow must not be undefined behaviour.
+std::int64_t saturated_int64(const json::value& value);
+
 // Thrown when a request body has a missing field or a field of the wrong type.
 // `path` is the JSON path of the field, e.g. "messages[2].content".
 class JsonFieldError : public std::runtime_error {

@@ -583,6 +583,18 @@ TEST_F(AuthenticatorTest, IntrospectionReportsAnUnreachableEndpointAsUnavailable
   EXPECT_EQ(idp_->request(0).body, "token=opaque-token-1");
 }
 
+// Found by fuzz_auth_answers: an "exp" beyond int64 was undefined behaviour.
+TEST_F(AuthenticatorTest, IntrospectionAcceptsAnExpBeyondInt64) {
+  AuthConfig config;
+  config.type = "oauth2_token";
+  config.oauth2.introspection =
+      IntrospectionConfig{"https://idp.example/introspect", "client", "secret", false};
+  build(config);
+  auto active = start("opaque-token-huge-exp");
+  ASSERT_TRUE(idp_->respond(200, R"({"active":true,"sub":"alice","exp":18999999467440737095599})"));
+  expect_ok(active->get(), "alice");
+}
+
 TEST_F(AuthenticatorTest, CustomEndpointDownIsUnavailableAndARefusalIsUnauthorized) {
   AuthConfig config;
   config.type = "custom";

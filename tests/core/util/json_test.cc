@@ -8,6 +8,18 @@
 namespace llama_stack {
 namespace {
 
+// Found by fuzz_auth_answers: an introspection "exp" of 1.9e22 was cast to int64 (UB).
+TEST(SaturatedInt64, ClampsWhatDoesNotFit) {
+  EXPECT_EQ(saturated_int64(parse_json("42")), 42);
+  EXPECT_EQ(saturated_int64(parse_json("-7.9")), -7);
+  EXPECT_EQ(saturated_int64(parse_json("18999999467440737095599")), INT64_MAX);
+  EXPECT_EQ(saturated_int64(parse_json("-1e300")), INT64_MIN);
+  EXPECT_EQ(saturated_int64(parse_json("18446744073709551615")), INT64_MAX);
+  EXPECT_EQ(saturated_int64(parse_json("9223372036854775807")), INT64_MAX);
+  EXPECT_EQ(saturated_int64(parse_json("\"12\"")), 0);
+  EXPECT_EQ(saturated_int64(json::value(std::nan(""))), 0);
+}
+
 TEST(ToJson, WritesNumbersAsPeopleDo) {
   EXPECT_EQ(to_json(json::value(0.7)), "0.7");
   EXPECT_EQ(to_json(json::value(1.0)), "1.0");

@@ -234,7 +234,8 @@ class RagRuntime final : public ToolRuntimeProvider, public apis::RagToolApi {
         metadata = m->get_object();
       for (const char* key : {"token_count", "metadata_token_count"}) {
         if (const auto* t = json_field(metadata, key); t != nullptr && t->is_number()) {
-          tokens += static_cast<std::int64_t>(t->to_number<double>());
+          const std::int64_t n = std::max<std::int64_t>(0, saturated_int64(*t));
+          tokens = n > INT64_MAX - tokens ? INT64_MAX : tokens + n;
         }
       }
       if (tokens > config.max_tokens_in_context) break;
