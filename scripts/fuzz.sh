@@ -26,7 +26,7 @@ while (($#)); do
 done
 if [[ -z $build ]]; then
   build=$root/build/fuzz
-  [[ -d $build/tests/fuzz ]] || build=$root/build/asan-ubsan
+  compgen -G "$build/tests/fuzz/fuzz_*" >/dev/null || build=$root/build/asan-ubsan
 fi
 if ((${#targets[@]} == 0)); then
   for f in "$root"/tests/fuzz/*_fuzzer.cc; do
