@@ -19,11 +19,7 @@ trap cleanup EXIT
 
 start_fake "$FAKE"
 
-node "$root/bench/idp.mjs" "$work/tokens.txt" 1000 llama-stack "model_bench basic_access" > "$work/idp.out" &
-pids+=($!)
-for _ in $(seq 1 100); do grep -q "jwks" "$work/idp.out" 2>/dev/null && break; sleep 0.05; done
-JWKS="$(awk '{print $2}' "$work/idp.out")"
-ISSUER="$(awk '{print $4}' "$work/idp.out")"
+start_idp 1000 "model_bench basic_access"
 
 write_config() {  # $1 mode: off | jwt | chain
   local server=""

@@ -12,6 +12,16 @@ start_fake() {
   FAKE_PORT="$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$work/fake.out")"
 }
 
+# start_idp COUNT SCOPE: bench/idp.mjs (a JWKS server) with COUNT users' tokens for
+# audience llama-stack in $work/tokens.txt; sets JWKS and ISSUER.
+start_idp() {
+  node "$root/bench/idp.mjs" "$work/tokens.txt" "$1" llama-stack "$2" > "$work/idp.out" &
+  pids+=($!)
+  for _ in $(seq 1 100); do grep -q "jwks" "$work/idp.out" 2>/dev/null && break; sleep 0.05; done
+  JWKS="$(awk '{print $2}' "$work/idp.out")"
+  ISSUER="$(awk '{print $4}' "$work/idp.out")"
+}
+
 # write_tokens_lua: $work/tokens.lua, a wrk script sending BENCH_METHOD BENCH_PATH
 # (body BENCH_BODY) with a bearer token from BENCH_TOKENS when BENCH_AUTH=1 —
 # the first one when BENCH_SINGLE=1, else the next one each request.

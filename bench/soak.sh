@@ -23,11 +23,7 @@ trap cleanup EXIT
 . "$root/bench/lib.sh"
 
 start_fake "$FAKE"
-node "$root/bench/idp.mjs" "$work/tokens.txt" "$USERS" llama-stack "model_soak basic_access" > "$work/idp.out" &
-pids+=($!)
-for _ in $(seq 1 100); do grep -q "jwks" "$work/idp.out" 2>/dev/null && break; sleep 0.05; done
-JWKS="$(awk '{print $2}' "$work/idp.out")"
-ISSUER="$(awk '{print $4}' "$work/idp.out")"
+start_idp "$USERS" "model_soak basic_access"
 
 # Limits the users reach: each of the 200 users sends about 1/200 of the
 # traffic (3–5 requests per second each on this machine): 200 requests per

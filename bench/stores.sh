@@ -34,11 +34,7 @@ REDIS_PORT="$(free_port)"
 bash "$dbserver" postgres start "$work/pg" "$PG_PORT"
 bash "$dbserver" redis start "$work/redis" "$REDIS_PORT" bench-secret
 
-node "$root/bench/idp.mjs" "$work/tokens.txt" 1000 llama-stack "model_bench basic_access" > "$work/idp.out" &
-pids+=($!)
-for _ in $(seq 1 100); do grep -q "jwks" "$work/idp.out" 2>/dev/null && break; sleep 0.05; done
-JWKS="$(awk '{print $2}' "$work/idp.out")"
-ISSUER="$(awk '{print $4}' "$work/idp.out")"
+start_idp 1000 "model_bench basic_access"
 
 store() {  # backend name → a kvstore section
   case "$1" in
