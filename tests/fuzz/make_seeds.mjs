@@ -194,6 +194,19 @@ add('documents',
   withByte(2, 'plain text\nwith lines\n'),
   withByte(4, '%PDF-1.7\n1 0 obj << >> endobj\n'));
 
+// --- resp_replies (first byte: the operation; "|||" separates the answers to each round trip)
+const bulk = (v) => (v === null ? '$-1\r\n' : `$${Buffer.byteLength(v)}\r\n${v}\r\n`);
+const arr = (...items) => `*${items.length}\r\n${items.join('')}`;
+add('resp_replies',
+  withByte(0, bulk('value')), withByte(0, bulk(null)), withByte(0, '-ERR wrong type\r\n'),
+  withByte(1, '+OK\r\n'), withByte(2, ':1\r\n'),
+  withByte(3, arr(bulk('a'), bulk('b')) + arr(bulk('1'), bulk(null))),
+  withByte(3, `${arr(bulk('a'), bulk('b'))}|||${arr(bulk('1'), bulk('2'))}`),
+  withByte(4, arr()), withByte(5, ':42\r\n'),
+  withByte(6, `+OK\r\n${bulk('old')}|||${arr('+OK\r\n', '+QUEUED\r\n')}+QUEUED\r\n${arr(bulk('oldx'))}`),
+  withByte(6, `+OK\r\n${bulk(null)}|||+OK\r\n+QUEUED\r\n*-1\r\n`),
+  withByte(7, ':3\r\n'), withByte(8, `+OK\r\n${bulk('t')}|||+OK\r\n+QUEUED\r\n*1\r\n:1\r\n`));
+
 rmSync(corpus, { recursive: true, force: true });
 for (const [target, inputs] of Object.entries(seeds)) {
   const dir = path.join(corpus, target);
